@@ -1,0 +1,127 @@
+"""The source profile: its long-term keys and settings, read from the AWS files.
+
+Only the files are read, never the credential environment variables: those
+hold the session we are about to replace, and GetSessionToken refuses session
+credentials. botocore's own resolver is not used for the keys because, for a
+profile without keys, it would go on to role assumption, SSO, the container
+or the instance metadata service instead of saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+
+from mfaenv.errors import MfaenvError
+
+_NOT_STATIC = ("role_arn", "credential_process", "sso_session", "sso_start_url", "web_identity_token_file")
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceProfile:
+    name: str
+    access_key_id: str
+    secret_access_key: str = dataclasses.field(repr=False)
+    mfa_serial: str | None
+    region: str
+    settings: Mapping[str, str] = dataclasses.field(repr=False, default_factory=dict)
+
+    def key_hint(self) -> str:
+        """The key id as AWS consoles show it: enough to recognise, not to use."""
+        return f"{self.access_key_id[:4]}...{self.access_key_id[-4:]}"
+
+
+def choose_profile(option: str | None, env: Mapping[str, str]) -> str:
+    """--profile, else AWS_PROFILE, else the profile of the session in effect, else default."""
+    return (
+        option
+        or env.get("AWS_PROFILE")
+        or env.get("AWS_DEFAULT_PROFILE")
+        or env.get("MFAENV_PROFILE")
+        or "default"
+    )
+
+
+def config_paths(env: Mapping[str, str]) -> tuple[tuple[str, str, bool], ...]:
+    """(label, path, named by an environment variable) for the config and credentials files."""
+    out = []
+    for var, default, label in (
+        ("AWS_CONFIG_FILE", "~/.aws/config", "config file"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials", "credentials file"),
+    ):
+        given = env.get(var)
+        out.append((f"{label} {given or default}" + (f" (from {var})" if given else ""), os.path.expanduser(given or default), bool(given)))
+    return tuple(out)
+
+
+def _read(label: str, path: str, named: bool) -> dict[str, dict[str, str]]:
+    """Sections of one file, as botocore reads them; {} for an absent default file."""
+    from botocore import configloader
+    from botocore.exceptions import ConfigParseError
+
+    if not os.path.exists(path):
+        if named:
+            raise MfaenvError(f"the {label} does not exist; fix the variable or create the file")
+        return {}
+    if os.path.isdir(path):
+        raise MfaenvError(f"the {label} is a directory, not a file")
+    try:
+        with open(path, "rb"):
+            pass  # configparser skips files it cannot open; we want to say so
+    except OSError as e:
+        raise MfaenvError(f"cannot read the {label}: {e.strerror}") from None
+    try:
+        return configloader.raw_config_parse(path)
+    except (ConfigParseError, UnicodeDecodeError) as e:
+        raise MfaenvError(f"cannot parse the {label}: {_first_line(e)}") from None
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+def load_profile(name: str, env: Mapping[str, str]) -> SourceProfile:
+    """The named profile's long-term keys, merged the way botocore merges the two files."""
+    (cfg_label, cfg_path, cfg_named), (cred_label, cred_path, cred_named) = config_paths(env)
+    config = _read(cfg_label, cfg_path, cfg_named)
+    creds = _read(cred_label, cred_path, cred_named)
+
+    # In the config file a profile is `[profile NAME]`, except `[default]`;
+    # in the credentials file it is `[NAME]`. Credentials-file values win.
+    profiles: dict[str, dict[str, str]] = {}
+    for section, values in config.items():
+        parts = section.split(None, 1)
+        if section == "default":
+            profiles.setdefault("default", {}).update(values)
+        elif len(parts) == 2 and parts[0] == "profile":
+            profiles.setdefault(parts[1].strip(), {}).update(values)
+    for section, values in creds.items():
+        profiles.setdefault(section, {}).update(values)
+
+    if name not in profiles:
+        if not config and not creds:
+            raise MfaenvError(
+                f"profile {name!r} not found: there is no {cred_label} and no {cfg_label}; "
+                "store the long-term keys with `aws configure`"
+            )
+        known = ", ".join(sorted(profiles)) or "none"
+        raise MfaenvError(f"profile {name!r} not found in the {cred_label} or the {cfg_label}; known profiles: {known}")
+    values = profiles[name]
+    key_id = values.get("aws_access_key_id", "").strip()
+    secret = values.get("aws_secret_access_key", "").strip()
+    if not key_id or not secret:
+        other = next((k for k in _NOT_STATIC if k in values), None)
+        why = f"it uses {other}; " if other else ""
+        missing = "aws_access_key_id" if not key_id else "aws_secret_access_key"
+        raise MfaenvError(
+            f"profile {name!r} has no {missing}: {why}GetSessionToken needs an IAM user's long-term access keys"
+        )
+    if values.get("aws_session_token", "").strip() or key_id.startswith("ASIA"):
+        raise MfaenvError(
+            f"profile {name!r} holds temporary credentials ({key_id[:4]}... key, or aws_session_token); "
+            "GetSessionToken needs the IAM user's long-term keys (AKIA...) in that profile"
+        )
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or values.get("region") or "us-east-1"
+    serial = values.get("mfa_serial", "").strip() or None
+    return SourceProfile(name, key_id, secret, serial, region, values)

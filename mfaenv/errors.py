@@ -1,0 +1,34 @@
+"""One exception type for every failure a user can fix, with its exit code.
+
+The CLI turns an MfaenvError into one line on stderr and the exit code; nothing
+reaches stdout, so `eval "$(mfaenv login)"` never applies half a result.
+Messages must never hold a secret (secret key, session token, MFA code).
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Exit(enum.IntEnum):
+    """Documented exit codes, one per class of failure (README, "Exit codes")."""
+
+    OK = 0
+    INTERNAL = 1  # a bug: rerun with --debug and report it
+    INPUT = 2  # bad option, file, profile, code, duration, or stdout is a terminal
+    AUTH = 3  # AWS refused the keys or the MFA code
+    NETWORK = 4  # STS unreachable: refused, reset, timed out
+    AWS = 5  # STS answered but failed: throttled, 5xx, unreadable answer
+
+
+class MfaenvError(Exception):
+    """A failure with a message meant for the user and an exit code."""
+
+    def __init__(self, message: str, code: Exit = Exit.INPUT) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class UnrepresentableValue(MfaenvError):
+    """A value the chosen shell cannot hold exactly (e.g. a newline in tcsh)."""

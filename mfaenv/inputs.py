@@ -1,0 +1,80 @@
+"""Checks on what the user types, done before any AWS call. Pure functions."""
+
+from __future__ import annotations
+
+import re
+
+from mfaenv.errors import MfaenvError
+
+# STS GetSessionToken limits (API reference, DurationSeconds): IAM users
+# 900-129600 s, the root user 900-3600 s.
+MIN_DURATION = 900
+MAX_DURATION = 129_600
+MAX_ROOT_DURATION = 3_600
+DEFAULT_DURATION = 43_200  # STS's own default: 12 hours
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z")
+_CODE = re.compile(r"[0-9]{6}\Z")
+_CODE_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])")
+# STS SerialNumber: 9-256 characters of [\w+=/:,.@-].
+_SERIAL = re.compile(r"[\w+=/:,.@-]{9,256}\Z", re.ASCII)
+_USER_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:user/")
+
+
+def parse_duration(text: str, *, root: bool = False) -> int:
+    """Seconds from `3600`, `15m`, `12h`, `1d12h`; range-checked for STS."""
+    t = text.strip().lower()
+    if t.isdigit():
+        seconds = int(t)
+    else:
+        m = _DURATION.match(t)
+        if not t or not m or not any(m.groups()):
+            raise MfaenvError(f"duration {text!r} is not a number of seconds or a span like 15m, 12h, 1d12h")
+        d, h, mi, s = (int(g or 0) for g in m.groups())
+        seconds = ((d * 24 + h) * 60 + mi) * 60 + s
+    top = MAX_ROOT_DURATION if root else MAX_DURATION
+    if not MIN_DURATION <= seconds <= top:
+        who = "the root user" if root else "an IAM user"
+        raise MfaenvError(
+            f"duration {text!r} is {seconds} s; STS allows {MIN_DURATION}-{top} s (15m-{_span(top)}) for {who}"
+        )
+    return seconds
+
+
+def _span(seconds: int) -> str:
+    h, rest = divmod(seconds, 3600)
+    return f"{h}h" if not rest else f"{h}h{rest // 60}m"
+
+
+def check_code(code: str) -> str | None:
+    """The code without surrounding blanks if it is six digits, else None."""
+    code = code.strip().replace(" ", "")
+    return code if _CODE.match(code) else None
+
+
+def code_in_output(text: str) -> str | None:
+    """The first six-digit number in a token command's output (ykman, op, ...)."""
+    m = _CODE_IN_TEXT.search(text)
+    return m.group(0) if m else None
+
+
+def check_serial(serial: str, source: str) -> str:
+    serial = serial.strip()
+    if _USER_ARN.match(serial):
+        raise MfaenvError(
+            f"MFA serial {serial!r} from {source} is a user ARN; the device's ARN has ':mfa/' where this has ':user/'"
+        )
+    if not _SERIAL.match(serial):
+        raise MfaenvError(
+            f"MFA serial {serial!r} from {source} is not a device ARN (arn:aws:iam::ACCOUNT:mfa/NAME) or hardware serial"
+        )
+    return serial
+
+
+def is_root_arn(arn: str) -> bool:
+    return bool(re.fullmatch(r"arn:aws[\w-]*:iam::\d{12}:root", arn))
+
+
+def is_root_serial(serial: str) -> bool:
+    # The root user's virtual device as the IAM console names it.
+    return serial.endswith(":mfa/root-account-mfa-device")

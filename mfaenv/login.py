@@ -1,0 +1,142 @@
+"""The login flow (DESIGN.md steps 1-6): profile, serial, code, duration, STS.
+
+Returns a Session; planning and rendering are the caller's. Questions go to
+the controlling terminal only, so this works under `eval "$(mfaenv login)"`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from typing import TextIO
+
+from mfaenv import inputs, sts
+from mfaenv.config import SourceProfile, choose_profile, load_profile
+from mfaenv.errors import MfaenvError
+from mfaenv.plan import Session
+from mfaenv.terminal import ask, open_tty, run_token_command, say
+
+CODE_ATTEMPTS = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class LoginRequest:
+    profile: str | None = None
+    serial: str | None = None
+    token_code: str | None = dataclasses.field(default=None, repr=False)
+    token_command: str | None = None
+    duration: str | None = None
+
+
+class _Terminal:
+    """Opens the terminal on first use, so a login with --token-code never needs one."""
+
+    def __init__(self, stack: contextlib.ExitStack) -> None:
+        self._stack = stack
+        self._tty: tuple[TextIO, TextIO] | None | bool = False
+
+    def get(self, why: str) -> tuple[TextIO, TextIO]:
+        if self._tty is False:
+            self._tty = self._stack.enter_context(open_tty())
+        if self._tty is None:
+            raise MfaenvError(f"no terminal to ask for {why} on; {_NO_TTY_HINT[why]}")
+        return self._tty
+
+
+_NO_TTY_HINT = {
+    "the MFA code": "pass --token-code or --token-command",
+    "an MFA device": "pass --serial-number or set mfa_serial in the profile",
+}
+
+
+def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime) -> Session:
+    # Check what needs no network first, so a typo costs nothing.
+    explicit_duration = req.duration or env.get("MFAENV_DURATION")
+    duration = inputs.parse_duration(explicit_duration) if explicit_duration else inputs.DEFAULT_DURATION
+    code = _given_code(req.token_code)
+    profile = load_profile(choose_profile(req.profile, env), env)
+
+    with contextlib.ExitStack() as stack:
+        terminal = _Terminal(stack)
+        serial, root = _serial(req, env, profile, terminal)
+        if root:
+            if explicit_duration:
+                duration = inputs.parse_duration(explicit_duration, root=True)
+            else:
+                duration = min(duration, inputs.MAX_ROOT_DURATION)
+        if code is None:
+            code = _code_from_command(req.token_command, env) if req.token_command else _ask_code(terminal, serial)
+    return sts.get_session_token(profile, serial, code, duration, now)
+
+
+def _given_code(code: str | None) -> str | None:
+    if code is None:
+        return None
+    checked = inputs.check_code(code)
+    if checked is None:
+        raise MfaenvError("--token-code must be the 6 digits your MFA device shows")
+    return checked
+
+
+def _serial(req: LoginRequest, env: Mapping[str, str], profile: SourceProfile, terminal: _Terminal) -> tuple[str, bool]:
+    """The MFA device's serial, and whether the caller is the root user."""
+    for source, value in (
+        ("--serial-number", req.serial),
+        ("MFAENV_MFA_SERIAL", env.get("MFAENV_MFA_SERIAL")),
+        (f"mfa_serial of profile {profile.name!r}", profile.mfa_serial),
+    ):
+        if value:
+            serial = inputs.check_serial(value, source)
+            return serial, inputs.is_root_serial(serial)
+    # No serial configured: ask IAM which devices the caller has. The usual
+    # force-MFA policy allows this without MFA. GetCallerIdentity first, because
+    # ListMFADevices needs the user name (and tells us about the root user).
+    arn = sts.caller_arn(profile)
+    root = inputs.is_root_arn(arn)
+    user = None if root or ":user/" not in arn else arn.rsplit("/", 1)[-1]
+    devices = sts.list_mfa_devices(profile, user)
+    if not devices:
+        raise MfaenvError(f"{arn} has no MFA device; assign one in the IAM console, or pass --serial-number")
+    if len(devices) == 1:
+        serial = devices[0]
+        say(f"using MFA device {serial}; add `mfa_serial = {serial}` to profile {profile.name!r} to skip this lookup")
+    else:
+        serial = _pick(terminal, devices)
+    return serial, root or inputs.is_root_serial(serial)
+
+
+def _pick(terminal: _Terminal, devices: list[str]) -> str:
+    listing = ", ".join(f"{i}) {d}" for i, d in enumerate(devices, 1))
+    try:
+        tty = terminal.get("an MFA device")
+    except MfaenvError:
+        raise MfaenvError(f"several MFA devices ({listing}); pass one with --serial-number") from None
+    rd, wr = tty
+    wr.write("".join(f"  {i}) {d}\n" for i, d in enumerate(devices, 1)))
+    for _ in range(CODE_ATTEMPTS):
+        answer = ask(tty, f"MFA device [1-{len(devices)}]: ").strip()
+        if answer.isdigit() and 1 <= int(answer) <= len(devices):
+            return devices[int(answer) - 1]
+        wr.write(f"mfaenv: type a number from 1 to {len(devices)}\n")
+    raise MfaenvError("no MFA device chosen; pass one with --serial-number")
+
+
+def _code_from_command(command: str, env: Mapping[str, str]) -> str:
+    code = inputs.code_in_output(run_token_command(command, env))
+    if code is None:
+        raise MfaenvError("--token-command printed no 6-digit code")
+    return code
+
+
+def _ask_code(terminal: _Terminal, serial: str) -> str:
+    tty = terminal.get("the MFA code")
+    _, wr = tty
+    for _ in range(CODE_ATTEMPTS):
+        code = inputs.check_code(ask(tty, f"MFA code for {serial}: "))
+        if code:
+            return code
+        wr.write("mfaenv: the code is the 6 digits your MFA device shows\n")
+        wr.flush()
+    raise MfaenvError(f"no valid MFA code after {CODE_ATTEMPTS} tries")

@@ -1,0 +1,27 @@
+"""fish."""
+
+from __future__ import annotations
+
+from mfaenv.shells.base import Shell
+
+
+class Fish(Shell):
+    name = "fish"
+    aliases = ("fish",)
+    eval_usage = "{cmd} | source"
+
+    def quote(self, value: str) -> str:
+        # Inside fish's single quotes only \\ and \' are escapes; shlex.quote's
+        # '"'"' works, but it leaves backslashes alone, and fish would read
+        # `a\\b` as `a\b` and a trailing `\` as an escaped quote.
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    def set_line(self, name: str, quoted: str) -> str:
+        return f"set -gx {name} {quoted};"
+
+    def unset_line(self, name: str) -> str:
+        # `set -e` of a missing variable returns 4, which would make
+        # `mfaenv logout | source; and ...` stop; an `if` with no branch taken returns 0.
+        # -g: the hook sources this inside a function, where an unscoped
+        # erase would look at function-local variables first.
+        return f"if set -q -g {name}; set -e -g {name}; end;"

@@ -1,0 +1,24 @@
+"""bash, zsh, ksh and the plain POSIX shells (sh, dash, ash)."""
+
+from __future__ import annotations
+
+import shlex
+
+from mfaenv.shells.base import Shell
+
+
+class Posix(Shell):
+    name = "bash"
+    aliases = ("bash", "zsh", "sh", "dash", "ash", "ksh", "ksh93", "mksh", "yash", "busybox")
+    eval_usage = 'eval "$({cmd})"'
+
+    def quote(self, value: str) -> str:
+        # Single quotes with '"'"' for a quote: every POSIX shell reads it the
+        # same way. $'...' would be shorter for control characters, but dash lacks it.
+        return shlex.quote(value)
+
+    def set_line(self, name: str, quoted: str) -> str:
+        return f"export {name}={quoted};"
+
+    def unset_line(self, name: str) -> str:
+        return f"unset {name};"

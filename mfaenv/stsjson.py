@@ -1,0 +1,59 @@
+"""STS JSON documents for `mfaenv export`. Pure.
+
+Two shapes: the AWS CLI's `sts get-session-token` (and assume-role) output,
+{"Credentials": {"AccessKeyId": ..., "Expiration": ...}}, and the
+credential_process format, {"Version": 1, "AccessKeyId": ..., ...}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from mfaenv.errors import MfaenvError
+from mfaenv.plan import Session
+
+
+def parse(text: str, source: str, label: str, now: dt.datetime) -> Session:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise MfaenvError(f"{source} is not JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    if not isinstance(doc, dict):
+        raise MfaenvError(f"{source} is JSON but not an object; expected STS output or credential_process JSON")
+    if "Credentials" in doc:
+        creds = doc["Credentials"]
+        if not isinstance(creds, dict):
+            raise MfaenvError(f"{source}: Credentials is not an object")
+    elif "Version" in doc:
+        if doc["Version"] != 1:
+            raise MfaenvError(f"{source}: credential_process Version {doc['Version']!r} is not supported; expected 1")
+        creds = doc
+    else:
+        raise MfaenvError(f"{source} has neither a Credentials object nor Version 1; expected STS output")
+    key, secret = _text(creds, "AccessKeyId", source), _text(creds, "SecretAccessKey", source)
+    token = _text(creds, "SessionToken", source) if creds.get("SessionToken") is not None else None
+    expiration = _when(creds.get("Expiration"), source)
+    if expiration is not None and expiration <= now:
+        raise MfaenvError(f"{source}: the session expired at {expiration:%Y-%m-%d %H:%M:%S} UTC; get a new one")
+    return Session(key, secret, token, expiration, label)
+
+
+def _text(creds: dict[str, Any], field: str, source: str) -> str:
+    value = creds.get(field)
+    if not isinstance(value, str) or not value:
+        raise MfaenvError(f"{source}: {field} is missing or not a non-empty string")
+    return value
+
+
+def _when(value: Any, source: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise MfaenvError(f"{source}: Expiration {value!r} is not an ISO 8601 time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)  # STS times are UTC
+    return when.astimezone(dt.timezone.utc)

@@ -1,0 +1,82 @@
+"""Talking to the user on the controlling terminal, and the token command. I/O edge.
+
+Under `eval "$(mfaenv login)"` stdout is captured by the shell and stdin may
+be a pipe, so questions go to the terminal itself (/dev/tty; CONIN$/CONOUT$ on
+Windows), never to stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from typing import TextIO
+
+from mfaenv.errors import MfaenvError
+
+#: Variables a token command never sees: it needs none of our secrets.
+_HIDDEN_FROM_COMMANDS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+@contextlib.contextmanager
+def open_tty() -> Iterator[tuple[TextIO, TextIO] | None]:
+    """(reader, writer) on the controlling terminal, or None if there is none."""
+    try:
+        if os.name == "nt":
+            rd = open("CONIN$", encoding="utf-8")  # noqa: SIM115
+            wr = open("CONOUT$", "w", encoding="utf-8")  # noqa: SIM115
+        else:
+            rd = wr = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115
+    except OSError:
+        yield None
+        return
+    try:
+        yield rd, wr
+    finally:
+        rd.close()
+        if wr is not rd:
+            wr.close()
+
+
+def ask(tty: tuple[TextIO, TextIO], question: str) -> str:
+    rd, wr = tty
+    wr.write(question)
+    wr.flush()
+    line = rd.readline()
+    if not line:  # end of input (Ctrl-D)
+        raise MfaenvError("no answer on the terminal (end of input)")
+    return line.rstrip("\r\n")
+
+
+def say(text: str) -> None:
+    """A message for the user on stderr (never stdout, which the shell evaluates)."""
+    print(f"mfaenv: {text}", file=sys.stderr)
+
+
+def run_token_command(command: str, env: Mapping[str, str]) -> str:
+    """Run the user's code generator (ykman, op, ...) and return its stdout.
+
+    It runs through the user's shell so pipes and quotes work as typed. Its
+    stderr and stdin stay on the terminal (a YubiKey may ask for a touch); its
+    environment lacks our secrets, and the code comes back on a pipe, never argv.
+    """
+    child_env = {k: v for k, v in env.items() if k not in _HIDDEN_FROM_COMMANDS}
+    try:
+        done = subprocess.run(
+            command,
+            shell=True,
+            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL if not sys.stdin.isatty() else None,
+            env=child_env,
+            timeout=120,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise MfaenvError("--token-command did not finish within 120 s") from None
+    except OSError as e:
+        raise MfaenvError(f"cannot run --token-command: {e.strerror}") from None
+    if done.returncode != 0:
+        raise MfaenvError(f"--token-command failed with exit status {done.returncode}")
+    return done.stdout.decode("utf-8", "replace")

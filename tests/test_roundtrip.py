@@ -1,0 +1,80 @@
+"""Values survive every real shell exactly, and nothing in them runs.
+
+Batches: one shell process evaluates many statements (distinct names) and one
+child dumps them all, so thousands of values cost seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mfaenv import shells
+from mfaenv.errors import UnrepresentableValue
+from mfaenv.plan import EnvChange
+from tests.realshells import SHELLS, evaluate
+
+# Values that break naive quoting somewhere; several would run a command
+# (creating a file in the shell's cwd) if they escaped their quotes.
+NASTY = [
+    "", " ", "plain", "two words", "  lead and trail  ",
+    "'", "''", '"', '""', "'\"'", "a'b\"c", "\\", "\\\\", "a\\b", "a\\\\b", "trailing\\", "trailing\\\\", "\\'", "\\\"",
+    "$HOME", "${HOME}", "$", "$$", "$?", "$(touch pwned1)", "`touch pwned2`", "$(touch pwned3)`touch pwned4`",
+    "'; touch pwned5; '", '"; touch pwned6; "', "\\'; touch pwned7; #", "(touch pwned8)", "{touch pwned9}",
+    "@(touch pwned10)", "$[touch pwned11]", "${touch pwned12}", "%(touch pwned13)", "&& touch pwned14",
+    "| touch pwned15", "; touch pwned16", "\ntouch pwned17\n", "'\ntouch pwned18\n'", "\u2019; touch pwned19; \u2019",
+    "\u2018$(touch pwned20)\u2018", "`", "!", "!!", "!$", "a!b", "!ls", "\\!", "%PATH%", "%", "%%", "^", "^&", "&", "|",
+    ";", "<", ">", "*", "?", "[a]", "{a,b}", "~", "~root", "#", "a#b", " #x", "-", "--", "-e", "-n", "=", "a=b",
+    "\n", "a\nb", "trailing\n", "\n\n", "\t", "a\tb", "\r", "a\r\nb", "\x01", "\x1b[31mred", "\x7f",
+    "é", "日本語", "🙂", "\u2018", "\u2019", "\u201a", "\u201b", "\u2028", "\ufeff", "\u00a0",
+    "$'x'", "$\"x\"", "{x}", "$x", "(x)", "[x]", "\\n", "\\t", "\\x41", "\\u0041", "%s%n", "{}", "${}", "#{x}",
+    "AQoDYXdzEJr//////////wEaDM+/=", "2026-11-28T15:47:06Z", "arn:aws:iam::123456789012:mfa/a.b@c-d_e",
+]
+
+# Everything a value can hold: any Unicode scalar except NUL (no environment can hold it).
+VALUE = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
+
+
+def representable(shell: str, value: str) -> bool:
+    try:
+        shells.lookup(shell).render(EnvChange(set=(("X", value),)))  # type: ignore[union-attr]
+    except UnrepresentableValue:
+        return False
+    return True
+
+
+def round_trip(shell: str, values: list[str], tmp: Path) -> None:
+    names = [f"MFAENV_T{i}" for i in range(len(values))]
+    change = EnvChange(unset=("MFAENV_STALE",), set=tuple(zip(names, values)))
+    script = tmp / "statements.txt"
+    script.write_bytes(shells.lookup(shell).render(change).encode())  # type: ignore[union-attr]
+    cwd = tmp / "cwd"
+    cwd.mkdir(exist_ok=True)
+    import os
+
+    env = {**os.environ, "MFAENV_STALE": "stale"}
+    got, err = evaluate(shell, f"cat {script}", cwd, env)
+    assert list(cwd.iterdir()) == [], f"a value ran a command in {shell}"
+    assert "MFAENV_STALE" not in got
+    mismatched = [(v, got.get(n)) for n, v in zip(names, values) if got.get(n) != v]
+    assert mismatched == [], f"{shell} changed {len(mismatched)} values, e.g. {mismatched[:3]}; stderr {err[-500:]}"
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_nasty_values_round_trip(shell: str, tmp_path: Path) -> None:
+    values = [v for v in NASTY if representable(shell, v)]
+    assert len(values) >= len(NASTY) - 12  # only line breaks are refused (tcsh)
+    round_trip(shell, values, tmp_path)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_generated_values_round_trip(shell: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(VALUE, min_size=1, max_size=60))
+    def check(values: list[str]) -> None:
+        round_trip(shell, [v for v in values if representable(shell, v)], tmp_path_factory.mktemp(shell))
+
+    check()
