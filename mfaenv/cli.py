@@ -130,7 +130,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
         code = e.exit_code
     except click.ClickException as e:
         hint = f"; see `{e.ctx.command_path} --help`" if isinstance(e, click.UsageError) and e.ctx else ""
-        print(f"mfaenv: {e.format_message()}{hint}", file=sys.stderr)
+        print(f"mfaenv: {e.format_message().rstrip('.')}{hint}", file=sys.stderr)
         code = int(Exit.INPUT)
     except click.Abort:
         print("mfaenv: interrupted", file=sys.stderr)

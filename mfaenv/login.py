@@ -53,8 +53,8 @@ _NO_TTY_HINT = {
 
 def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime) -> Session:
     # Check what needs no network first, so a typo costs nothing.
-    explicit_duration = req.duration or env.get("MFAENV_DURATION")
-    duration = inputs.parse_duration(explicit_duration) if explicit_duration else inputs.DEFAULT_DURATION
+    explicit_duration = req.duration if req.duration is not None else env.get("MFAENV_DURATION")
+    duration = inputs.DEFAULT_DURATION if explicit_duration is None else inputs.parse_duration(explicit_duration)
     code = _given_code(req.token_code)
     profile = load_profile(choose_profile(req.profile, env), env)
 
@@ -62,7 +62,7 @@ def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime) -> Sessio
         terminal = _Terminal(stack)
         serial, root = _serial(req, env, profile, terminal)
         if root:
-            if explicit_duration:
+            if explicit_duration is not None:
                 duration = inputs.parse_duration(explicit_duration, root=True)
             else:
                 duration = min(duration, inputs.MAX_ROOT_DURATION)

@@ -28,7 +28,9 @@ def open_tty() -> Iterator[tuple[TextIO, TextIO] | None]:
             rd = open("CONIN$", encoding="utf-8")  # noqa: SIM115
             wr = open("CONOUT$", "w", encoding="utf-8")  # noqa: SIM115
         else:
-            rd = wr = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115
+            # Two streams: a text stream in "r+" mode needs a seekable file.
+            rd = open("/dev/tty", encoding="utf-8")  # noqa: SIM115
+            wr = open("/dev/tty", "w", encoding="utf-8")  # noqa: SIM115
     except OSError:
         yield None
         return
@@ -36,8 +38,7 @@ def open_tty() -> Iterator[tuple[TextIO, TextIO] | None]:
         yield rd, wr
     finally:
         rd.close()
-        if wr is not rd:
-            wr.close()
+        wr.close()
 
 
 def ask(tty: tuple[TextIO, TextIO], question: str) -> str:

@@ -23,6 +23,8 @@ from tests.helpers import Mfaenv, free_port
 
 #: Our values for the moto server's fixed session: known, so tests can look for leaks.
 MOTO_SESSION_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+#: The MFA code the tests type: no substring of the account id or ARNs, so a leak is visible.
+CODE = "918273"
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +62,7 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, closed_port: int) -> Path:
-    """A clean environment for this process and every child it starts."""
+    """A clean environment for this process and every child it starts; ~/.aws is in a temp HOME."""
     home = tmp_path / "home"
     (home / ".aws").mkdir(parents=True)
     for name in list(os.environ):
@@ -68,8 +70,6 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, closed_port: int) 
             monkeypatch.delenv(name)
     proxy = f"http://127.0.0.1:{closed_port}"
     monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / ".aws" / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.setenv(var, proxy)
@@ -128,10 +128,10 @@ def user(moto_server: str, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> I
 @pytest.fixture
 def mfaenv(user: IamUser) -> Mfaenv:
     """Runs the real CLI in a child process; fails the test if a secret reaches stderr."""
-    return Mfaenv(secrets=(user.secret, MOTO_SESSION_SECRET, "123456"))
+    return Mfaenv(secrets=(user.secret, MOTO_SESSION_SECRET, CODE))
 
 
 @pytest.fixture
 def cli() -> Mfaenv:
     """The CLI without an AWS account behind it (export, logout, bad input)."""
-    return Mfaenv(secrets=(MOTO_SESSION_SECRET, "123456"))
+    return Mfaenv(secrets=(MOTO_SESSION_SECRET, CODE))

@@ -50,6 +50,7 @@ class Mfaenv:
             capture_output=True,
             env=child_env,
             timeout=timeout,
+            start_new_session=True,  # no controlling terminal: a prompt fails instead of hanging
         )
         r = Result(p.returncode, p.stdout.decode("utf-8"), p.stderr.decode("utf-8", "replace"))
         for secret in self.secrets:

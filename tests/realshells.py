@@ -65,7 +65,9 @@ def evaluate(shell: str, producer: str, cwd: Path, env: dict[str, str] | None = 
     """Run `producer`'s output through `shell`'s eval idiom; the child's environment and the shell's stderr."""
     require(shell)
     argv = [*_ARGV[shell], _SCRIPTS[shell](producer)]
-    p = subprocess.run(argv, capture_output=True, cwd=cwd, env=env if env is not None else dict(os.environ), timeout=120)
+    p = subprocess.run(
+        argv, capture_output=True, cwd=cwd, env=env if env is not None else dict(os.environ), timeout=120, start_new_session=True
+    )
     err = p.stderr.decode("utf-8", "replace")
     assert p.returncode == 0, f"{shell} exited {p.returncode}: {err[-3000:]}"
     dumped = {}

@@ -78,3 +78,45 @@ def test_generated_values_round_trip(shell: str, tmp_path_factory: pytest.TempPa
         round_trip(shell, [v for v in values if representable(shell, v)], tmp_path_factory.mktemp(shell))
 
     check()
+
+
+def _export_round_trip(shell: str, key: str, secret: str, token: str, tmp: Path) -> None:
+    import json
+    import os
+
+    from tests.helpers import MFAENV
+
+    doc = tmp / "sts.json"
+    expiration = "2099-01-02T03:04:05Z"
+    doc.write_text(json.dumps({"Credentials": {
+        "AccessKeyId": key, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expiration}}))
+    cwd = tmp / "cwd"
+    cwd.mkdir(exist_ok=True)
+    env = {**os.environ, "AWS_SECURITY_TOKEN": "stale", "AWS_PROFILE": "p"}
+    got, _ = evaluate(shell, f"{' '.join(MFAENV)} export --shell {shell} {doc}", cwd, env)
+    assert list(cwd.iterdir()) == [], f"a value ran a command in {shell}"
+    assert (got.get("AWS_ACCESS_KEY_ID"), got.get("AWS_SECRET_ACCESS_KEY"), got.get("AWS_SESSION_TOKEN")) == (
+        key, secret, token)
+    assert got["AWS_CREDENTIAL_EXPIRATION"] == expiration and "AWS_SECURITY_TOKEN" not in got
+    assert "AWS_PROFILE" not in got and got["MFAENV_SAVED_AWS_PROFILE"] == "p"
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_export_end_to_end(shell: str, tmp_path: Path) -> None:
+    """The real `mfaenv export` with hostile values, evaluated the user's way."""
+    values = [v for v in NASTY if v and representable(shell, v)]
+    third = len(values) // 3
+    _export_round_trip(shell, "".join(values[:third]), "".join(values[third:2 * third]),
+                       "".join(values[2 * third:]), tmp_path)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_export_end_to_end_generated(shell: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    nonempty = VALUE.filter(lambda v: v != "" and representable(shell, v))
+
+    @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(nonempty, nonempty, nonempty)
+    def check(key: str, secret: str, token: str) -> None:
+        _export_round_trip(shell, key, secret, token, tmp_path_factory.mktemp(shell))
+
+    check()

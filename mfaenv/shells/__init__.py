@@ -64,14 +64,32 @@ def resolve(requested: str | None, env: Mapping[str, str]) -> Shell:
 
 
 def detect(env: Mapping[str, str]) -> Shell | None:
-    try:
-        import shellingham
+    shell = _retitled_parent()
+    if shell is None:
+        try:
+            import shellingham
 
-        name, _path = shellingham.detect_shell()
-    except (ImportError, RuntimeError, OSError):  # ShellDetectionFailure is an OSError
-        name = ""
-    shell = lookup(name) if name else None
+            name, _path = shellingham.detect_shell()
+        except (ImportError, OSError):  # ShellDetectionFailure is an OSError
+            name = ""
+        shell = lookup(name) if name else None
     if shell is None:
         fallback = env.get("COMSPEC" if os.name == "nt" else "SHELL", "")
         shell = lookup(fallback) if fallback else None
     return shell
+
+
+def _retitled_parent() -> Shell | None:
+    """The parent shell if it renamed its process, which shellingham misreads.
+
+    xonsh sets its title to one argument, `xonsh --no-rc -c ...`; shellingham
+    takes the whole string as the program name, skips it, and reports the
+    shell that started xonsh instead.
+    """
+    try:
+        with open(f"/proc/{os.getppid()}/cmdline", "rb") as f:
+            first = f.read().split(b"\0", 1)[0].decode("utf-8", "replace")
+    except OSError:
+        return None
+    words = first.split()
+    return lookup(words[0]) if len(words) > 1 else None

@@ -1,0 +1,131 @@
+"""The pure core: planning the change, rendering it, checking inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mfaenv import inputs, shells
+from mfaenv.errors import MfaenvError, UnrepresentableValue
+from mfaenv.plan import MOVED_ASIDE, SESSION_VARS, STALE_VARS, EnvChange, Session, plan_login, plan_logout
+
+EXP = dt.datetime(2026, 11, 28, 15, 47, 6, 602159, tzinfo=dt.timezone.utc)
+SESSION = Session("ASIAKEY", "sec'ret", "tok$en", EXP, "work")
+
+
+def test_login_unsets_every_stale_variable_and_sets_the_session() -> None:
+    change = plan_login(SESSION, {})
+    assert set(STALE_VARS) | set(MOVED_ASIDE) <= set(change.unset)
+    assert dict(change.set) == {
+        "AWS_ACCESS_KEY_ID": "ASIAKEY",
+        "AWS_SECRET_ACCESS_KEY": "sec'ret",
+        "AWS_SESSION_TOKEN": "tok$en",
+        "AWS_CREDENTIAL_EXPIRATION": "2026-11-28T15:47:06Z",
+        "MFAENV_PROFILE": "work",
+        "MFAENV_EXPIRES": str(int(EXP.timestamp())),
+    }
+    assert not set(change.unset) & {k for k, _ in change.set}
+
+
+def test_missing_values_are_unset_not_skipped() -> None:
+    change = plan_login(Session("AKIA", "s", None, None, ""), {})
+    for name in ("AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "MFAENV_EXPIRES", "MFAENV_PROFILE"):
+        assert name in change.unset
+
+
+def test_profile_moved_aside_and_kept_across_logins() -> None:
+    first = plan_login(SESSION, {"AWS_PROFILE": "work", "AWS_DEFAULT_PROFILE": "old"})
+    assert ("MFAENV_SAVED_AWS_PROFILE", "work") in first.set and "AWS_PROFILE" in first.unset
+    env_after = dict(first.set)
+    second = plan_login(SESSION, env_after)
+    assert ("MFAENV_SAVED_AWS_PROFILE", "work") in second.set
+    assert ("MFAENV_SAVED_AWS_DEFAULT_PROFILE", "old") in second.set
+
+
+def test_logout_restores_and_removes_exactly_what_login_set() -> None:
+    env = dict(plan_login(SESSION, {"AWS_PROFILE": "work"}).set)
+    change = plan_logout(env)
+    assert set(SESSION_VARS) <= set(change.unset)
+    assert dict(change.set) == {"AWS_PROFILE": "work"}
+    assert "AWS_REGION" not in change.unset
+
+
+def test_logout_keeps_a_profile_chosen_after_login() -> None:
+    env = {**dict(plan_login(SESSION, {"AWS_PROFILE": "work"}).set), "AWS_PROFILE": "mine"}
+    change = plan_logout(env)
+    assert "AWS_PROFILE" not in change.unset and not change.set
+
+
+def test_logout_without_a_session_touches_nothing() -> None:
+    assert plan_logout({"AWS_ACCESS_KEY_ID": "set by someone else"}) == EnvChange()
+
+
+def test_session_repr_hides_secrets() -> None:
+    assert "sec'ret" not in repr(SESSION) and "tok$en" not in repr(SESSION)
+
+
+CHANGE = EnvChange(unset=("OLD",), set=(("K", "it's $x"),))
+
+
+@pytest.mark.parametrize(
+    ("shell", "expected"),
+    [
+        ("bash", "unset OLD;\nexport K='it'\"'\"'s $x';\n"),
+        ("fish", "if set -q -g OLD; set -e -g OLD; end;\nset -gx K 'it\\'s $x';\n"),
+        ("tcsh", "unsetenv OLD;\nsetenv K 'it'\\''s $x';\n"),
+        ("elvish", "unset-env OLD;\nset-env K 'it''s $x';\n"),
+        ("xonsh", "${...}.pop('OLD', None)\n$K = \"it's $x\"\n"),
+        ("nu", '{\n"OLD": null,\n"K": "it\'s $x"\n}\n'),
+    ],
+)
+def test_render_exact(shell: str, expected: str) -> None:
+    assert shells.lookup(shell).render(CHANGE) == expected  # type: ignore[union-attr]
+
+
+def test_tcsh_escapes_history_and_refuses_newlines() -> None:
+    tcsh = shells.lookup("tcsh")
+    assert tcsh is not None
+    assert tcsh.render(EnvChange(set=(("K", "a!b"),))) == "setenv K 'a\\!b';\n"
+    with pytest.raises(UnrepresentableValue):
+        tcsh.render(EnvChange(set=(("K", "a\nb"),)))
+
+
+@pytest.mark.parametrize("name", ["1X", "A-B", "A B", "", "A;rm"])
+def test_bad_names_refused_everywhere(name: str) -> None:
+    for shell in {type(s) for s in map(shells.lookup, shells.names())}:
+        with pytest.raises(UnrepresentableValue):
+            shell().render(EnvChange(set=((name, "v"),)))
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("900", 900), ("15m", 900), ("12h", 43200), ("1d12h", 129600), ("1h30m", 5400), ("36h", 129600), (" 2H ", 7200)],
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert inputs.parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["899", "14m", "1d12h1s", "2d", "h", "1.5h", "-1h", "12 h", "1m1h"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(MfaenvError):
+        inputs.parse_duration(text)
+
+
+def test_root_duration_limit() -> None:
+    assert inputs.parse_duration("1h", root=True) == 3600
+    with pytest.raises(MfaenvError, match="900-3600 s .* for the root user"):
+        inputs.parse_duration("2h", root=True)
+
+
+def test_codes() -> None:
+    assert inputs.check_code(" 123 456 ") == "123456"
+    assert inputs.check_code("12345") is None and inputs.check_code("1234567") is None
+    assert inputs.code_in_output("account 123456789012\nCode: 042133\n") == "042133"
+    assert inputs.code_in_output("1234567") is None
+
+
+def test_root_detection() -> None:
+    assert inputs.is_root_arn("arn:aws:iam::123456789012:root")
+    assert not inputs.is_root_arn("arn:aws:iam::123456789012:user/root")
+    assert inputs.is_root_serial("arn:aws:iam::123456789012:mfa/root-account-mfa-device")

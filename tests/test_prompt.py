@@ -1,0 +1,78 @@
+"""The MFA code prompt, in a real terminal (pexpect), while `eval "$(...)"` captures stdout."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pexpect
+import pytest
+
+from tests.conftest import CODE, MOTO_SESSION_SECRET, IamUser
+from tests.helpers import MFAENV
+
+MFAENV_CMD = " ".join(MFAENV)
+PROMPT = "READY> "
+
+
+@pytest.fixture
+def bash(user: IamUser) -> Iterator[pexpect.spawn]:
+    env = {**os.environ, "PS1": PROMPT, "TERM": "dumb"}
+    child = pexpect.spawn(
+        "bash", ["--noprofile", "--norc", "-i"], env=env, encoding="utf-8", timeout=30, dimensions=(40, 250)
+    )
+    child.expect_exact(PROMPT)
+    yield child
+    child.close(force=True)
+
+
+def _run(child: pexpect.spawn, line: str) -> str:
+    child.sendline(line)
+    child.expect_exact(PROMPT)
+    return str(child.before)
+
+
+def test_code_read_from_terminal_under_eval(bash: pexpect.spawn) -> None:
+    bash.sendline(f'out="$({MFAENV_CMD} login)"; eval "$out"; echo "rc=$?"')
+    bash.expect_exact("MFA code for arn:aws:iam::123456789012:mfa/")
+    bash.sendline(CODE)
+    bash.expect_exact("rc=0")
+    bash.expect_exact(PROMPT)
+    assert MOTO_SESSION_SECRET in _run(bash, 'echo "secret=$AWS_SECRET_ACCESS_KEY"')
+    # The code went to the terminal, not into what eval ran.
+    assert "count=0" in _run(bash, f'echo "count=$(printf %s "$out" | grep -c {CODE})"')
+    assert "profile=default" in _run(bash, 'echo "profile=$MFAENV_PROFILE"')
+
+
+def test_bad_code_is_asked_again(bash: pexpect.spawn) -> None:
+    bash.sendline(f'eval "$({MFAENV_CMD} login)"; echo "rc=$?"')
+    bash.expect_exact("MFA code for")
+    bash.sendline("12345")
+    bash.expect_exact("the code is the 6 digits your MFA device shows")
+    bash.expect_exact("MFA code for")
+    bash.sendline(f" {CODE} ")
+    bash.expect_exact("rc=0")
+    bash.expect_exact(PROMPT)
+    assert MOTO_SESSION_SECRET in _run(bash, 'echo "secret=$AWS_SECRET_ACCESS_KEY"')
+
+
+def test_three_bad_codes_apply_nothing(bash: pexpect.spawn) -> None:
+    _run(bash, "export AWS_ACCESS_KEY_ID=before")
+    bash.sendline(f'out="$({MFAENV_CMD} login)"; echo "rc=$? len=${{#out}}"')
+    for bad in ("1", "abcdef", "1234567"):
+        bash.expect_exact("MFA code for")
+        bash.sendline(bad)
+    bash.expect_exact("no valid MFA code after 3 tries")
+    bash.expect_exact("rc=2 len=0")
+    bash.expect_exact(PROMPT)
+    assert "key=before" in _run(bash, 'echo "key=$AWS_ACCESS_KEY_ID"')
+
+
+def test_ctrl_c_at_the_prompt_leaves_the_shell_as_it_was(bash: pexpect.spawn) -> None:
+    _run(bash, "export AWS_ACCESS_KEY_ID=before")
+    bash.sendline(f'eval "$({MFAENV_CMD} login)"; echo "rc=$?"')
+    bash.expect_exact("MFA code for")
+    bash.sendintr()
+    bash.expect_exact(PROMPT)
+    assert "key=before" in _run(bash, 'echo "key=$AWS_ACCESS_KEY_ID"')
+    assert "Traceback" not in str(bash.before)
