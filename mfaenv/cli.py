@@ -44,8 +44,12 @@ def main(debug: bool) -> None:
 
 
 @main.command()
-@click.option("--profile", "-p", metavar="NAME", help="Source profile with long-term keys (default: AWS_PROFILE, else default).")
-@click.option("--serial-number", metavar="ARN", help="MFA device ARN (default: MFAENV_MFA_SERIAL, mfa_serial, or IAM lookup).")
+@click.option(
+    "--profile", "-p", metavar="NAME", help="Source profile with long-term keys (default: AWS_PROFILE, else default)."
+)
+@click.option(
+    "--serial-number", metavar="ARN", help="MFA device ARN (default: MFAENV_MFA_SERIAL, mfa_serial, or IAM lookup)."
+)
 @click.option("--token-code", metavar="CODE", help="The 6-digit MFA code (default: ask on the terminal).")
 @click.option("--token-command", metavar="CMD", help="Command that prints the MFA code (ykman, op, ...).")
 @click.option("--duration", "-d", metavar="SPAN", help="Session length: seconds, or 15m, 12h, 1d12h (default 12h).")
@@ -96,7 +100,9 @@ def export(file: str | None, label: str | None, shell_name: str | None) -> None:
     shell = shells.resolve(shell_name, env)
     if file in (None, "-"):
         if sys.stdin.isatty():
-            raise MfaenvError("export reads STS JSON from a FILE or stdin; pipe `aws sts get-session-token ...` into it")
+            raise MfaenvError(
+                "export reads STS JSON from a FILE or stdin; pipe `aws sts get-session-token ...` into it"
+            )
         source, data = "stdin", sys.stdin.buffer.read()
     else:
         source = file

@@ -34,13 +34,7 @@ class SourceProfile:
 
 def choose_profile(option: str | None, env: Mapping[str, str]) -> str:
     """--profile, else AWS_PROFILE, else the profile of the session in effect, else default."""
-    return (
-        option
-        or env.get("AWS_PROFILE")
-        or env.get("AWS_DEFAULT_PROFILE")
-        or env.get("MFAENV_PROFILE")
-        or "default"
-    )
+    return option or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or env.get("MFAENV_PROFILE") or "default"
 
 
 def config_paths(env: Mapping[str, str]) -> tuple[tuple[str, str, bool], ...]:
@@ -51,7 +45,13 @@ def config_paths(env: Mapping[str, str]) -> tuple[tuple[str, str, bool], ...]:
         ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials", "credentials file"),
     ):
         given = env.get(var)
-        out.append((f"{label} {given or default}" + (f" (from {var})" if given else ""), os.path.expanduser(given or default), bool(given)))
+        out.append(
+            (
+                f"{label} {given or default}" + (f" (from {var})" if given else ""),
+                os.path.expanduser(given or default),
+                bool(given),
+            )
+        )
     return tuple(out)
 
 

@@ -40,7 +40,9 @@ class Session:
     profile: str  # the source profile, or a label for `export`
 
     def __repr__(self) -> str:  # never let a secret reach a log or a traceback
-        return f"Session(access_key_id={self.access_key_id!r}, profile={self.profile!r}, expiration={self.expiration!r})"
+        return (
+            f"Session(access_key_id={self.access_key_id!r}, profile={self.profile!r}, expiration={self.expiration!r})"
+        )
 
 
 @dataclasses.dataclass(frozen=True)

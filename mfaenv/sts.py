@@ -90,6 +90,7 @@ def list_mfa_devices(profile: SourceProfile, user: str | None) -> list[str]:
 def explain(e: Exception, client: Any, profile: SourceProfile, op: str, secrets: tuple[str, ...] = ()) -> Exception:
     """One line that says what failed and what to do; never a secret."""
     from botocore import exceptions as bx
+    from botocore.parsers import ResponseParserError
 
     endpoint = client.meta.endpoint_url
     who = f"profile {profile.name!r} (key {profile.key_hint()})"
@@ -138,11 +139,16 @@ def explain(e: Exception, client: Any, profile: SourceProfile, op: str, secrets:
     if isinstance(e, (bx.ConnectTimeoutError, bx.ReadTimeoutError)):
         return MfaenvError(f"STS at {endpoint} did not answer in time; check the network and try again", Exit.NETWORK)
     if isinstance(e, (bx.EndpointConnectionError, bx.ConnectionClosedError, bx.ProxyConnectionError)):
-        return MfaenvError(f"cannot reach {endpoint}: the connection failed; check the network, proxy and endpoint settings", Exit.NETWORK)
+        return MfaenvError(
+            f"cannot reach {endpoint}: the connection failed; check the network, proxy and endpoint settings",
+            Exit.NETWORK,
+        )
     if isinstance(e, bx.HTTPClientError):
         return MfaenvError(f"the connection to {endpoint} broke; check the network and try again", Exit.NETWORK)
-    if isinstance(e, bx.ResponseParserError):
-        return MfaenvError(f"{endpoint} answered with something that is not an STS response; check the endpoint", Exit.AWS)
+    if isinstance(e, ResponseParserError):  # its text holds the raw body: never show it
+        return MfaenvError(
+            f"{endpoint} answered with something that is not an STS response; check the endpoint", Exit.AWS
+        )
     if isinstance(e, bx.NoRegionError):
         return MfaenvError("no AWS region is set; set AWS_REGION or the profile's region", Exit.INPUT)
     if isinstance(e, bx.BotoCoreError):

@@ -36,7 +36,9 @@ def main() -> int:
         print(f"$ mfaenv login --token-code {CODE} {' '.join(shell_args)}".rstrip(), file=sys.stderr)
         login = subprocess.run(
             [sys.executable, "-m", "mfaenv", "login", "--token-code", CODE, *shell_args],
-            env=env, stdout=subprocess.PIPE, check=False,
+            env=env,
+            stdout=subprocess.PIPE,
+            check=False,
         )
         if login.returncode:
             return login.returncode
@@ -63,22 +65,34 @@ def _wait(port: int) -> None:
 def _account(url: str, home: str) -> dict[str, str]:
     import boto3
 
-    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
-                       aws_access_key_id="AKIADEMOADMIN0000000", aws_secret_access_key="x")
+    iam = boto3.client(
+        "iam",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIADEMOADMIN0000000",
+        aws_secret_access_key="x",
+    )
     iam.create_user(UserName="demo")
     key = iam.create_access_key(UserName="demo")["AccessKey"]
     serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="demo")["VirtualMFADevice"]["SerialNumber"]
-    iam.enable_mfa_device(UserName="demo", SerialNumber=serial, AuthenticationCode1="111111",
-                          AuthenticationCode2="222222")
+    iam.enable_mfa_device(
+        UserName="demo", SerialNumber=serial, AuthenticationCode1="111111", AuthenticationCode2="222222"
+    )
     os.makedirs(f"{home}/.aws")
     with open(f"{home}/.aws/credentials", "w") as f:
-        f.write(f"[default]\naws_access_key_id = {key['AccessKeyId']}\n"
-                f"aws_secret_access_key = {key['SecretAccessKey']}\n")
+        f.write(
+            f"[default]\naws_access_key_id = {key['AccessKeyId']}\naws_secret_access_key = {key['SecretAccessKey']}\n"
+        )
     with open(f"{home}/.aws/config", "w") as f:
         f.write(f"[default]\nregion = us-east-1\nmfa_serial = {serial}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    return {**env, "HOME": home, "AWS_ENDPOINT_URL": url, "AWS_EC2_METADATA_DISABLED": "true",
-            "NO_PROXY": "127.0.0.1,localhost"}
+    return {
+        **env,
+        "HOME": home,
+        "AWS_ENDPOINT_URL": url,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
 
 
 def _show(statements: str, shell_args: list[str], env: dict[str, str], home: str) -> None:
@@ -91,9 +105,12 @@ def _show(statements: str, shell_args: list[str], env: dict[str, str], home: str
         f.write(statements)
     binary = shell.name  # the POSIX family is shown in bash
     script = {
-        "bash": f'eval "$(cat {path})"; env', "fish": f"cat {path} | source; env",
-        "tcsh": f'eval "`cat {path}`"; env', "nu": f"open --raw {path} | from json | load-env; ^env",
-        "elvish": f"eval (slurp < {path}); env", "xonsh": f"execx($(cat {path}))\nenv",
+        "bash": f'eval "$(cat {path})"; env',
+        "fish": f"cat {path} | source; env",
+        "tcsh": f'eval "`cat {path}`"; env',
+        "nu": f"open --raw {path} | from json | load-env; ^env",
+        "elvish": f"eval (slurp < {path}); env",
+        "xonsh": f"execx($(cat {path}))\nenv",
     }.get(shell.name)
     if script is None or shutil.which(binary) is None:
         print(f"# ({shell.name} is not runnable here; evaluate the lines above with: {shell.usage()})", file=sys.stderr)
@@ -102,12 +119,20 @@ def _show(statements: str, shell_args: list[str], env: dict[str, str], home: str
     got = dict(line.split("=", 1) for line in out.splitlines() if line.startswith(("AWS_", "MFAENV_")))
     left = int(got.get("MFAENV_EXPIRES", "0")) - int(time.time())
     print(f"\n# after `{shell.usage()}` in {binary}, the shell holds:", file=sys.stderr)
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
-                 "MFAENV_PROFILE", "MFAENV_EXPIRES"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_CREDENTIAL_EXPIRATION",
+        "MFAENV_PROFILE",
+        "MFAENV_EXPIRES",
+    ):
         value = got.get(name, "(unset)")
         shown = value[:6] + "..." if name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN") else value
         print(f"#   {name}={shown}", file=sys.stderr)
-    print(f"# session profile {got.get('MFAENV_PROFILE')}, {left // 3600}h{left % 3600 // 60:02d}m left", file=sys.stderr)
+    print(
+        f"# session profile {got.get('MFAENV_PROFILE')}, {left // 3600}h{left % 3600 // 60:02d}m left", file=sys.stderr
+    )
 
 
 if __name__ == "__main__":

@@ -58,7 +58,9 @@ class Mfaenv:
         assert "Traceback" not in r.err or "--debug" in args
         return r
 
-    def fails(self, *args: str, code: int, env: Mapping[str, str | None] | None = None, input: bytes | None = None) -> str:
+    def fails(
+        self, *args: str, code: int, env: Mapping[str, str | None] | None = None, input: bytes | None = None
+    ) -> str:
         """Run and assert the failure contract: exit code, empty stdout, one line on stderr."""
         r = self(*args, env=env, input=input)
         assert r.code == code, r

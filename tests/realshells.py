@@ -66,7 +66,12 @@ def evaluate(shell: str, producer: str, cwd: Path, env: dict[str, str] | None = 
     require(shell)
     argv = [*_ARGV[shell], _SCRIPTS[shell](producer)]
     p = subprocess.run(
-        argv, capture_output=True, cwd=cwd, env=env if env is not None else dict(os.environ), timeout=120, start_new_session=True
+        argv,
+        capture_output=True,
+        cwd=cwd,
+        env=env if env is not None else dict(os.environ),
+        timeout=120,
+        start_new_session=True,
     )
     err = p.stderr.decode("utf-8", "replace")
     assert p.returncode == 0, f"{shell} exited {p.returncode}: {err[-3000:]}"

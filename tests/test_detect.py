@@ -43,7 +43,9 @@ def test_detects_the_real_parent_shell(shell: str, tmp_path: Path) -> None:
     )
     if shell == "xonsh":
         cmd = f"{' '.join(MFAENV)} export {doc} > {out}\necho ok"
-    argv = {"nu": ["nu", "--no-config-file", "-c", cmd], "tcsh": ["tcsh", "-f", "-c", cmd]}.get(shell, [shell, "-c", cmd])
+    argv = {"nu": ["nu", "--no-config-file", "-c", cmd], "tcsh": ["tcsh", "-f", "-c", cmd]}.get(
+        shell, [shell, "-c", cmd]
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("MFAENV_SHELL", "SHELL")}
     p = subprocess.run(argv, capture_output=True, env=env, timeout=60, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
@@ -77,8 +79,18 @@ def test_override_order(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("reported", "name"),
-    [("-bash", "bash"), ("-zsh", "bash"), ("/usr/bin/fish", "fish"), ("pwsh.exe", "pwsh"), ("POWERSHELL.EXE", "pwsh"),
-     ("C:\\Windows\\System32\\cmd.exe", "cmd"), ("csh", "tcsh"), ("nu", "nu"), ("ash", "bash"), ("-tcsh", "tcsh")],
+    [
+        ("-bash", "bash"),
+        ("-zsh", "bash"),
+        ("/usr/bin/fish", "fish"),
+        ("pwsh.exe", "pwsh"),
+        ("POWERSHELL.EXE", "pwsh"),
+        ("C:\\Windows\\System32\\cmd.exe", "cmd"),
+        ("csh", "tcsh"),
+        ("nu", "nu"),
+        ("ash", "bash"),
+        ("-tcsh", "tcsh"),
+    ],
 )
 def test_names_normalised(reported: str, name: str) -> None:
     shell = shells.lookup(reported)

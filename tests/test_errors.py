@@ -131,9 +131,14 @@ def test_unrepresentable_value(cli: Mfaenv, shell: str, value: str, fragment: st
         ('{"Foo": 1}', "has neither a Credentials object nor Version 1"),
         ('{"Version": 2, "AccessKeyId": "A", "SecretAccessKey": "S"}', "Version 2 is not supported"),
         ('{"Credentials": {"AccessKeyId": "A"}}', "SecretAccessKey is missing"),
-        ('{"Credentials": {"AccessKeyId": "A", "SecretAccessKey": "S", "Expiration": "soon"}}', "'soon' is not an ISO 8601"),
-        ('{"Credentials": {"AccessKeyId": "A", "SecretAccessKey": "S", "Expiration": "2001-01-01T00:00:00Z"}}',
-         "the session expired at 2001-01-01 00:00:00 UTC"),
+        (
+            '{"Credentials": {"AccessKeyId": "A", "SecretAccessKey": "S", "Expiration": "soon"}}',
+            "'soon' is not an ISO 8601",
+        ),
+        (
+            '{"Credentials": {"AccessKeyId": "A", "SecretAccessKey": "S", "Expiration": "2001-01-01T00:00:00Z"}}',
+            "the session expired at 2001-01-01 00:00:00 UTC",
+        ),
         ("", "stdin is not JSON"),
     ],
 )

@@ -78,7 +78,9 @@ def test_login_output_unsets_before_it_sets(user: IamUser, mfaenv: Mfaenv) -> No
 def test_serial_found_through_iam_when_not_configured(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
     (isolated / ".aws" / "config").write_text("[default]\nregion = eu-west-1\n")
     with Recorder(os.environ["AWS_ENDPOINT_URL_STS"]).running() as rec:
-        r = mfaenv("login", "--token-code", CODE, env={"AWS_ENDPOINT_URL_STS": rec.url, "AWS_ENDPOINT_URL_IAM": rec.url})
+        r = mfaenv(
+            "login", "--token-code", CODE, env={"AWS_ENDPOINT_URL_STS": rec.url, "AWS_ENDPOINT_URL_IAM": rec.url}
+        )
     assert r.code == 0, r
     assert user.serial in r.err and "mfa_serial" in r.err  # tells how to skip the lookup next time
     assert rec.actions() == ["GetCallerIdentity", "ListMFADevices", "GetSessionToken"]
@@ -100,7 +102,11 @@ def test_serial_precedence(user: IamUser, mfaenv: Mfaenv, moto_server: str) -> N
         r = mfaenv("login", "--token-code", CODE, env={"AWS_ENDPOINT_URL_STS": rec.url, "MFAENV_MFA_SERIAL": other})
         assert r.code == 0, r
         r = mfaenv(
-            "login", "--token-code", CODE, "--serial-number", "arn:aws:iam::123456789012:mfa/flag",
+            "login",
+            "--token-code",
+            CODE,
+            "--serial-number",
+            "arn:aws:iam::123456789012:mfa/flag",
             env={"AWS_ENDPOINT_URL_STS": rec.url, "MFAENV_MFA_SERIAL": other},
         )
         assert r.code == 0, r
@@ -111,7 +117,9 @@ def test_serial_precedence(user: IamUser, mfaenv: Mfaenv, moto_server: str) -> N
 def test_token_command_gets_no_secret_and_its_code_is_used(user: IamUser, mfaenv: Mfaenv, tmp_path: Path) -> None:
     seen = tmp_path / "seen"
     cmd = f"env > {seen}; echo 'Code: {CODE} (valid 20s)'"
-    r = mfaenv("login", "--token-command", cmd, env={"AWS_SECRET_ACCESS_KEY": "planted", "AWS_SESSION_TOKEN": "planted2"})
+    r = mfaenv(
+        "login", "--token-command", cmd, env={"AWS_SECRET_ACCESS_KEY": "planted", "AWS_SESSION_TOKEN": "planted2"}
+    )
     assert r.code == 0, r
     assert "planted" not in seen.read_text()
     assert f"export AWS_SECRET_ACCESS_KEY={MOTO_SESSION_SECRET}" in r.out.replace("'", "")

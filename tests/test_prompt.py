@@ -76,3 +76,26 @@ def test_ctrl_c_at_the_prompt_leaves_the_shell_as_it_was(bash: pexpect.spawn) ->
     bash.expect_exact(PROMPT)
     assert "key=before" in _run(bash, 'echo "key=$AWS_ACCESS_KEY_ID"')
     assert "Traceback" not in str(bash.before)
+
+
+def test_pick_one_of_several_devices(bash: pexpect.spawn, moto_server: str, isolated: os.PathLike[str]) -> None:
+    from pathlib import Path
+
+    from tests.conftest import make_user
+
+    u = make_user(moto_server, devices=2)
+    Path(isolated, ".aws", "credentials").write_text(
+        f"[two]\naws_access_key_id = {u.key_id}\naws_secret_access_key = {u.secret}\n"
+    )
+    bash.sendline(f'eval "$({MFAENV_CMD} login --profile two)"; echo "rc=$?"')
+    bash.expect_exact("2) arn:aws:iam::123456789012:mfa/")
+    bash.expect_exact("MFA device [1-2]: ")
+    bash.sendline("3")
+    bash.expect_exact("type a number from 1 to 2")
+    bash.expect_exact("MFA device [1-2]: ")
+    bash.sendline("2")
+    bash.expect_exact(f"MFA code for arn:aws:iam::123456789012:mfa/{u.name}-1: ")
+    bash.sendline(CODE)
+    bash.expect_exact("rc=0")
+    bash.expect_exact(PROMPT)
+    assert "profile=two" in _run(bash, 'echo "profile=$MFAENV_PROFILE"')

@@ -20,18 +20,119 @@ from tests.realshells import SHELLS, evaluate
 # Values that break naive quoting somewhere; several would run a command
 # (creating a file in the shell's cwd) if they escaped their quotes.
 NASTY = [
-    "", " ", "plain", "two words", "  lead and trail  ",
-    "'", "''", '"', '""', "'\"'", "a'b\"c", "\\", "\\\\", "a\\b", "a\\\\b", "trailing\\", "trailing\\\\", "\\'", "\\\"",
-    "$HOME", "${HOME}", "$", "$$", "$?", "$(touch pwned1)", "`touch pwned2`", "$(touch pwned3)`touch pwned4`",
-    "'; touch pwned5; '", '"; touch pwned6; "', "\\'; touch pwned7; #", "(touch pwned8)", "{touch pwned9}",
-    "@(touch pwned10)", "$[touch pwned11]", "${touch pwned12}", "%(touch pwned13)", "&& touch pwned14",
-    "| touch pwned15", "; touch pwned16", "\ntouch pwned17\n", "'\ntouch pwned18\n'", "\u2019; touch pwned19; \u2019",
-    "\u2018$(touch pwned20)\u2018", "`", "!", "!!", "!$", "a!b", "!ls", "\\!", "%PATH%", "%", "%%", "^", "^&", "&", "|",
-    ";", "<", ">", "*", "?", "[a]", "{a,b}", "~", "~root", "#", "a#b", " #x", "-", "--", "-e", "-n", "=", "a=b",
-    "\n", "a\nb", "trailing\n", "\n\n", "\t", "a\tb", "\r", "a\r\nb", "\x01", "\x1b[31mred", "\x7f",
-    "é", "日本語", "🙂", "\u2018", "\u2019", "\u201a", "\u201b", "\u2028", "\ufeff", "\u00a0",
-    "$'x'", "$\"x\"", "{x}", "$x", "(x)", "[x]", "\\n", "\\t", "\\x41", "\\u0041", "%s%n", "{}", "${}", "#{x}",
-    "AQoDYXdzEJr//////////wEaDM+/=", "2026-11-28T15:47:06Z", "arn:aws:iam::123456789012:mfa/a.b@c-d_e",
+    "",
+    " ",
+    "plain",
+    "two words",
+    "  lead and trail  ",
+    "'",
+    "''",
+    '"',
+    '""',
+    "'\"'",
+    "a'b\"c",
+    "\\",
+    "\\\\",
+    "a\\b",
+    "a\\\\b",
+    "trailing\\",
+    "trailing\\\\",
+    "\\'",
+    '\\"',
+    "$HOME",
+    "${HOME}",
+    "$",
+    "$$",
+    "$?",
+    "$(touch pwned1)",
+    "`touch pwned2`",
+    "$(touch pwned3)`touch pwned4`",
+    "'; touch pwned5; '",
+    '"; touch pwned6; "',
+    "\\'; touch pwned7; #",
+    "(touch pwned8)",
+    "{touch pwned9}",
+    "@(touch pwned10)",
+    "$[touch pwned11]",
+    "${touch pwned12}",
+    "%(touch pwned13)",
+    "&& touch pwned14",
+    "| touch pwned15",
+    "; touch pwned16",
+    "\ntouch pwned17\n",
+    "'\ntouch pwned18\n'",
+    "\u2019; touch pwned19; \u2019",
+    "\u2018$(touch pwned20)\u2018",
+    "`",
+    "!",
+    "!!",
+    "!$",
+    "a!b",
+    "!ls",
+    "\\!",
+    "%PATH%",
+    "%",
+    "%%",
+    "^",
+    "^&",
+    "&",
+    "|",
+    ";",
+    "<",
+    ">",
+    "*",
+    "?",
+    "[a]",
+    "{a,b}",
+    "~",
+    "~root",
+    "#",
+    "a#b",
+    " #x",
+    "-",
+    "--",
+    "-e",
+    "-n",
+    "=",
+    "a=b",
+    "\n",
+    "a\nb",
+    "trailing\n",
+    "\n\n",
+    "\t",
+    "a\tb",
+    "\r",
+    "a\r\nb",
+    "\x01",
+    "\x1b[31mred",
+    "\x7f",
+    "é",
+    "日本語",
+    "🙂",
+    "\u2018",
+    "\u2019",
+    "\u201a",
+    "\u201b",
+    "\u2028",
+    "\ufeff",
+    "\u00a0",
+    "$'x'",
+    '$"x"',
+    "{x}",
+    "$x",
+    "(x)",
+    "[x]",
+    "\\n",
+    "\\t",
+    "\\x41",
+    "\\u0041",
+    "%s%n",
+    "{}",
+    "${}",
+    "#{x}",
+    "AQoDYXdzEJr//////////wEaDM+/=",
+    "2026-11-28T15:47:06Z",
+    "arn:aws:iam::123456789012:mfa/a.b@c-d_e",
 ]
 
 # Everything a value can hold: any Unicode scalar except NUL (no environment can hold it).
@@ -88,15 +189,28 @@ def _export_round_trip(shell: str, key: str, secret: str, token: str, tmp: Path)
 
     doc = tmp / "sts.json"
     expiration = "2099-01-02T03:04:05Z"
-    doc.write_text(json.dumps({"Credentials": {
-        "AccessKeyId": key, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expiration}}))
+    doc.write_text(
+        json.dumps(
+            {
+                "Credentials": {
+                    "AccessKeyId": key,
+                    "SecretAccessKey": secret,
+                    "SessionToken": token,
+                    "Expiration": expiration,
+                }
+            }
+        )
+    )
     cwd = tmp / "cwd"
     cwd.mkdir(exist_ok=True)
     env = {**os.environ, "AWS_SECURITY_TOKEN": "stale", "AWS_PROFILE": "p"}
     got, _ = evaluate(shell, f"{' '.join(MFAENV)} export --shell {shell} {doc}", cwd, env)
     assert list(cwd.iterdir()) == [], f"a value ran a command in {shell}"
     assert (got.get("AWS_ACCESS_KEY_ID"), got.get("AWS_SECRET_ACCESS_KEY"), got.get("AWS_SESSION_TOKEN")) == (
-        key, secret, token)
+        key,
+        secret,
+        token,
+    )
     assert got["AWS_CREDENTIAL_EXPIRATION"] == expiration and "AWS_SECURITY_TOKEN" not in got
     assert "AWS_PROFILE" not in got and got["MFAENV_SAVED_AWS_PROFILE"] == "p"
 
@@ -106,8 +220,9 @@ def test_export_end_to_end(shell: str, tmp_path: Path) -> None:
     """The real `mfaenv export` with hostile values, evaluated the user's way."""
     values = [v for v in NASTY if v and representable(shell, v)]
     third = len(values) // 3
-    _export_round_trip(shell, "".join(values[:third]), "".join(values[third:2 * third]),
-                       "".join(values[2 * third:]), tmp_path)
+    _export_round_trip(
+        shell, "".join(values[:third]), "".join(values[third : 2 * third]), "".join(values[2 * third :]), tmp_path
+    )
 
 
 @pytest.mark.parametrize("shell", SHELLS)

@@ -15,7 +15,9 @@ class Tcsh(Shell):
         # csh has no way to put a newline inside a word that survives
         # `eval "`...`"` (the backquotes turn newlines into spaces).
         if "\n" in value or "\r" in value:
-            raise UnrepresentableValue("tcsh/csh cannot hold a value with a line break; use another shell or `mfaenv exec`")
+            raise UnrepresentableValue(
+                "tcsh/csh cannot hold a value with a line break; use another shell or `mfaenv exec`"
+            )
         # History expansion (`!`) happens even inside single quotes.
         return "'" + value.replace("'", "'\\''").replace("!", "\\!") + "'"
 
