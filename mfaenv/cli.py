@@ -119,6 +119,24 @@ def export(file: str | None, label: str | None, shell_name: str | None) -> None:
     _write(shell.render(plan_login(session, env)))
 
 
+@main.command()
+@click.argument("shell_name", metavar="[SHELL]", required=False)
+@click.option("--prompt", is_flag=True, help="Also put the segment in front of your prompt.")
+def init(shell_name: str | None, prompt: bool) -> None:
+    """Print the shell hook: `mfaenv login` then changes the shell it runs in.
+
+    \b
+    bash:  eval "$(mfaenv init bash)"        in ~/.bashrc
+    zsh:   eval "$(mfaenv init zsh)"         in ~/.zshrc
+    fish:  mfaenv init fish | source         in config.fish
+    pwsh:  mfaenv init pwsh | Out-String | Invoke-Expression   in $PROFILE
+    """
+    from mfaenv import hooks
+
+    shell = shells.resolve(shell_name, dict(os.environ))
+    _write(hooks.hook(shell.alias, prompt))
+
+
 def run(argv: list[str] | None = None) -> NoReturn:
     """Entry point: one line on stderr and a documented exit code for every failure."""
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)

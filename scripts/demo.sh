@@ -5,6 +5,7 @@
 set -euo pipefail
 export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 cd "$(dirname "$0")/.."
-python3 -m pip install -q -e '.[test]' >&2
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q -e '.[test]' >&2
 # exec: the demo's parent is then your shell, which mfaenv detects.
-exec python3 scripts/demo.py "$@"
+exec .venv/bin/python scripts/demo.py "$@"

@@ -20,4 +20,6 @@ if ((${#need_apt[@]})); then
 fi
 # nushell: the npm package ships the binary.
 command -v nu >/dev/null 2>&1 || npm install -g --silent nushell
-python3 -m pip install -q -e '.[test]'
+# A virtual environment in the checkout keeps the tests off the system Python.
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q -e '.[test]'

@@ -81,6 +81,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, closed_port: int) 
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("MFAENV_SHELL", "bash")  # tests that detect unset it
+    # The hooks call `mfaenv` by name: the console script beside this Python.
+    monkeypatch.setenv("PATH", f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")
     return home
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,7 @@ def test_bad_files_and_profiles(user: IamUser, mfaenv: Mfaenv, isolated: Path, s
 def test_stdout_a_terminal_prints_no_secret(user: IamUser, tmp_path: Path) -> None:
     import pexpect
 
-    child = pexpect.spawn("python", ["-m", "mfaenv", "login", "--token-code", CODE], encoding="utf-8", timeout=30)
+    child = pexpect.spawn(sys.executable, ["-m", "mfaenv", "login", "--token-code", CODE], encoding="utf-8", timeout=30)
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 2

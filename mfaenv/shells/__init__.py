@@ -45,8 +45,9 @@ def _normalise(name: str) -> str:
 
 
 def lookup(name: str) -> Shell | None:
-    cls = SHELLS.get(_normalise(name))
-    return cls() if cls else None
+    alias = _normalise(name)
+    cls = SHELLS.get(alias)
+    return cls(alias) if cls else None
 
 
 def resolve(requested: str | None, env: Mapping[str, str]) -> Shell:

@@ -25,6 +25,10 @@ class Shell:
     #: How a user evaluates `mfaenv login` in this shell; `{cmd}` is replaced.
     eval_usage: ClassVar[str]
 
+    def __init__(self, alias: str | None = None) -> None:
+        #: The name this shell was asked for or detected as (`zsh` for the POSIX family).
+        self.alias = alias or self.name
+
     def render(self, change: EnvChange) -> str:
         """The statements for `change`, one per line, each ending in `\\n`."""
         lines = [self.unset_line(check_name(k)) for k in change.unset]

@@ -1,0 +1,44 @@
+"""The shell hooks in shell-hooks/, printed by `mfaenv init SHELL`.
+
+They are real script files so linters (shellcheck, fish_indent) read them as
+they are; the wheel carries them as mfaenv/shell-hooks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mfaenv.errors import MfaenvError
+
+#: shell alias -> (hook file, the line `--prompt` appends)
+HOOKS: dict[str, tuple[str, str]] = {
+    "bash": ("mfaenv.bash", "_mfaenv_install_prompt"),
+    "zsh": ("mfaenv.zsh", "_mfaenv_install_prompt"),
+    "fish": ("mfaenv.fish", "_mfaenv_install_prompt"),
+    "pwsh": ("mfaenv.ps1", "_mfaenv_install_prompt"),
+    "powershell": ("mfaenv.ps1", "_mfaenv_install_prompt"),
+    "tcsh": ("mfaenv.tcsh", "_mfaenv_install_prompt"),
+    "csh": ("mfaenv.tcsh", "_mfaenv_install_prompt"),
+    "nu": ("mfaenv.nu", "_mfaenv_install_prompt"),
+    "cmd": ("mfaenv.cmd", ""),
+}
+
+
+def _folder() -> Path:
+    packaged = Path(__file__).with_name("shell-hooks")  # in the wheel
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "shell-hooks"  # in a checkout
+
+
+def hook(alias: str, prompt: bool) -> str:
+    if alias not in HOOKS:
+        raise MfaenvError(
+            f"no hook for {alias} yet; hooks exist for {', '.join(sorted(HOOKS))}. Without one, "
+            "evaluate mfaenv's output yourself (see README, 'Use, per shell')"
+        )
+    name, prompt_line = HOOKS[alias]
+    text = (_folder() / name).read_text(encoding="utf-8")
+    if prompt:
+        if not prompt_line:
+            raise MfaenvError(f"{alias} cannot compute a prompt; its hook shows the end time in the prompt already")
+        text += f"{prompt_line}\n"
+    return text

@@ -1,0 +1,87 @@
+# shellcheck shell=bash
+# mfaenv hook for bash. Load it from ~/.bashrc with:
+#     eval "$(mfaenv init bash)"            # add --prompt to put the segment in PS1
+# Then `mfaenv login` / `mfaenv logout` change this shell, and $MFAENV_PS1 holds
+# the prompt segment (`aws:work 11h52m`), computed without forking a process.
+
+# Runs the real program; for login/logout, evaluates its output only if it
+# succeeded (stdout is empty on failure anyway), and keeps its exit status.
+mfaenv() {
+    \builtin local _mfaenv_out _mfaenv_rc=0
+    case "${1-}" in
+        login | logout)
+            _mfaenv_out="$(\command mfaenv "$1" --shell bash "${@:2}")" || _mfaenv_rc=$?
+            if [[ $_mfaenv_rc -eq 0 ]]; then
+                \builtin eval "$_mfaenv_out"
+            fi
+            \builtin return "$_mfaenv_rc"
+            ;;
+        *)
+            \command mfaenv "$@"
+            ;;
+    esac
+}
+
+# Sets MFAENV_PS1 from MFAENV_PROFILE and MFAENV_EXPIRES. Builtins and
+# arithmetic only: `printf '%(%s)T'` reads the clock without `date`.
+_mfaenv_prompt() {
+    \builtin local _mfaenv_status=$? _mfaenv_now _mfaenv_left _mfaenv_warn=900 _mfaenv_text _mfaenv_colour=''
+    MFAENV_PS1=''
+    if [[ ${MFAENV_EXPIRES-} =~ ^[0-9]+$ ]]; then
+        \builtin printf -v _mfaenv_now '%(%s)T' -1
+        if ((MFAENV_EXPIRES <= _mfaenv_now)); then
+            _mfaenv_auto_login
+        fi
+        _mfaenv_left=$((MFAENV_EXPIRES - _mfaenv_now))
+        if [[ ${MFAENV_WARN-} =~ ^[0-9]+$ ]]; then
+            _mfaenv_warn=$((MFAENV_WARN * 60))
+        fi
+        if ((_mfaenv_left <= 0)); then
+            _mfaenv_text=expired _mfaenv_colour=31
+        elif ((_mfaenv_left >= 3600)); then
+            \builtin printf -v _mfaenv_text '%dh%02dm' $((_mfaenv_left / 3600)) $((_mfaenv_left % 3600 / 60))
+        elif ((_mfaenv_left >= 60)); then
+            _mfaenv_text="$((_mfaenv_left / 60))m"
+        else
+            _mfaenv_text='<1m'
+        fi
+        if ((_mfaenv_left > 0 && _mfaenv_left < _mfaenv_warn)); then
+            _mfaenv_colour=33
+        fi
+        MFAENV_PS1="aws:${MFAENV_PROFILE:-?} ${_mfaenv_text}"
+        if [[ -n $_mfaenv_colour && -z ${NO_COLOR-} ]]; then
+            # \001 and \002 tell readline the escape takes no room on the line.
+            MFAENV_PS1=$'\001\e['"${_mfaenv_colour}"$'m\002'"${MFAENV_PS1}"$'\001\e[0m\002'
+        fi
+    fi
+    \builtin return "$_mfaenv_status"
+}
+
+# With MFAENV_AUTO_LOGIN=1, the first prompt after expiry logs in again, once
+# per expired session, asking for the code; Ctrl-C or a failure leaves the
+# shell as it was (the wrapper evaluates nothing unless login succeeded).
+_mfaenv_auto_login() {
+    if [[ ${MFAENV_AUTO_LOGIN-} == 1 && ${_MFAENV_AUTO_TRIED-} != "${MFAENV_EXPIRES-}" ]]; then
+        _MFAENV_AUTO_TRIED=${MFAENV_EXPIRES-}
+        \builtin printf 'mfaenv: the session of %s has expired; logging in again\n' "${MFAENV_PROFILE:-default}" >&2
+        mfaenv login --profile "${MFAENV_PROFILE:-default}" || :
+    fi
+}
+
+# Adds the segment in front of PS1 (only with `mfaenv init bash --prompt`).
+_mfaenv_install_prompt() {
+    if [[ ${PS1-} != *'MFAENV_PS1'* ]]; then
+        PS1='${MFAENV_PS1:+$MFAENV_PS1 }'"${PS1-}"
+    fi
+}
+
+# Install once, in front, so the hook sees the command's $? and hands it on.
+if [[ -n ${PROMPT_COMMAND+x} && ${PROMPT_COMMAND@a} == *a* ]]; then
+    # The array form of bash 5.1.
+    if [[ " ${PROMPT_COMMAND[*]} " != *' _mfaenv_prompt '* ]]; then
+        PROMPT_COMMAND=(_mfaenv_prompt "${PROMPT_COMMAND[@]}")
+    fi
+elif [[ ${PROMPT_COMMAND-} != *_mfaenv_prompt* ]]; then
+    # shellcheck disable=SC2178,SC2128 # the string form, checked above
+    PROMPT_COMMAND="_mfaenv_prompt${PROMPT_COMMAND:+;${PROMPT_COMMAND}}"
+fi

