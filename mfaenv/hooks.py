@@ -36,9 +36,29 @@ def hook(alias: str, prompt: bool) -> str:
             "evaluate mfaenv's output yourself (see README, 'Use, per shell')"
         )
     name, prompt_line = HOOKS[alias]
-    text = (_folder() / name).read_text(encoding="utf-8")
+    path = _folder() / name
+    if name == "mfaenv.tcsh":
+        return _tcsh_loader(path, prompt)
+    text = path.read_bytes().decode("utf-8")  # as is: the .cmd file keeps its CRLF
     if prompt:
         if not prompt_line:
             raise MfaenvError(f"{alias} cannot compute a prompt; its hook shows the end time in the prompt already")
         text += f"{prompt_line}\n"
     return text
+
+
+def _tcsh_loader(path: Path, prompt: bool) -> str:
+    """csh has no functions: aliases that source the hook file with their arguments."""
+    from mfaenv.shells.csh import Tcsh
+
+    lines = [
+        f"set _mfaenv_hook = {Tcsh().quote(str(path))};",
+        "alias mfaenv 'source \"$_mfaenv_hook\" \\!*';",
+        # Chain a precmd the user already has; loading twice adds nothing.
+        'if ( `alias precmd` !~ *_mfaenv_hook* ) alias precmd \'set _mfaenv_rc = $status; source "$_mfaenv_hook"; \'"`alias precmd`";',
+    ]
+    if prompt:
+        # csh substitutes a whole line before it tests the `if`, so the
+        # possibly-unset $prompt sits in a quoted eval.
+        lines.append("if ( ! $?_mfaenv_user_prompt && $?prompt ) eval 'set _mfaenv_user_prompt = \"$prompt:q\"';")
+    return "\n".join(lines) + "\n"

@@ -31,6 +31,8 @@ def session_doc(expiration: str, secret: str = "faultsecret/KEY+EXAMPLE") -> byt
     ).encode()
 
 
+TRICKY_SECRET = 'tr!cky\'$x`y\\z "q" !! %p'
+
 #: name -> (HTTP status, body); the codes and messages are the ones STS sends.
 ANSWERS: dict[str, tuple[int, bytes]] = {
     "bad-code": (
@@ -61,6 +63,8 @@ ANSWERS: dict[str, tuple[int, bytes]] = {
     "truncated": (200, session_doc("2099-01-01T00:00:00Z")[:150]),
     "expired-session": (200, session_doc("2001-01-01T00:00:00Z")),
     "ok": (200, session_doc("2099-01-01T00:00:00Z")),
+    # A secret no real STS sends, to prove the hooks evaluate what they are given exactly.
+    "tricky": (200, session_doc("2099-01-01T00:00:00Z", secret=TRICKY_SECRET)),
 }
 
 

@@ -219,3 +219,139 @@ def test_auto_login_after_expiry_logs_in(terminal: pexpect.spawn) -> None:
     terminal.expect(r"aws:default 1[12]h[0-9]{2}m " + re.escape(PROMPT))
     terminal.sendline("env | grep -c ^AWS_SECRET_ACCESS_KEY= | sed s/^/count=/")
     terminal.expect_exact("count=1")
+
+
+# ---- tcsh, nushell: the hooks run in the real shells ----
+
+
+def test_tcsh_hook_login_prompt_logout(user: IamUser, tmp_path: Path) -> None:
+    from tests.faultsts import TRICKY_SECRET, FaultSts
+
+    require("tcsh")
+    script = tmp_path / "t.tcsh"
+    script.write_text(
+        "set prompt = 'T> '\n"
+        'eval "`mfaenv init tcsh --prompt`"\n'
+        'eval "`mfaenv init tcsh --prompt`"\n'
+        "alias precmd\n"
+        "mfaenv login --token-code 1\n"
+        'echo "bad=$status"\n'
+        f"mfaenv login --token-code {CODE}\n"
+        'echo "ok=$status"\n'
+        "printenv AWS_SECRET_ACCESS_KEY\n"
+        "false\n"
+        "precmd\n"
+        'echo "kept=$status"\n'
+        'echo "prompt=[$prompt]"\n'
+        "mfaenv logout\n"
+        "precmd\n"
+        'echo "after=[$prompt]"\n'
+        'if ( ! $?AWS_SECRET_ACCESS_KEY ) echo "gone"\n'
+    )
+    with FaultSts("tricky").running() as sts:
+        env = {**os.environ, "AWS_ENDPOINT_URL_STS": sts.url, "NO_COLOR": "1"}
+        p = subprocess.run(["tcsh", "-f", str(script)], capture_output=True, text=True, env=env, timeout=60)
+    out = p.stdout
+    assert out.count("_mfaenv_hook") == 1, out  # the precmd alias, chained once
+    assert "bad=2" in out and "ok=0" in out, p
+    assert f"\n{TRICKY_SECRET}\n" in out
+    assert "kept=1" in out
+    assert re.search(r"prompt=\[aws:default [0-9]+h[0-9]{2}m T> \]", out), out  # the session ends in 2099
+    assert "after=[T> ]" in out and "gone" in out
+    assert "--token-code must be the 6 digits" in p.stderr
+
+
+def test_nushell_hook_login_prompt_logout(user: IamUser, tmp_path: Path) -> None:
+    from tests.faultsts import TRICKY_SECRET, FaultSts
+
+    require("nu")
+    hook = tmp_path / "mfaenv.nu"
+    hook.write_bytes(subprocess.run(["mfaenv", "init", "nu"], capture_output=True, check=True).stdout)
+    script = (
+        f"source {hook}; _mfaenv_install_prompt; _mfaenv_install_prompt\n"
+        f"mfaenv login --token-code {CODE}\n"
+        "print $'secret=($env.AWS_SECRET_ACCESS_KEY)'\n"
+        "print $'prompt=[(do $env.PROMPT_COMMAND)]'\n"
+        "^env | lines | where $it =~ '^AWS_SECRET' | length | print $'children=($in)'\n"
+        "mfaenv logout\n"
+        "^env | lines | where $it =~ '^AWS_SECRET' | length | print $'after=($in)'\n"
+        "print $'segment=[(mfaenv-prompt)]'\n"
+        "try { mfaenv login --token-code 1 } catch { print 'failed-as-expected' }\n"
+    )
+    with FaultSts("tricky").running() as sts:
+        env = {**os.environ, "AWS_ENDPOINT_URL_STS": sts.url, "NO_COLOR": "1"}
+        p = subprocess.run(
+            ["nu", "--no-config-file", "-c", script], capture_output=True, text=True, env=env, timeout=60
+        )
+    out = p.stdout
+    assert f"secret={TRICKY_SECRET}\n" in out, p
+    assert re.search(r"prompt=\[aws:default [0-9]+h[0-9]{2}m ", out), p
+    assert "children=1" in out and "after=0" in out and "segment=[]" in out
+    assert "failed-as-expected" in out and "--token-code must be the 6 digits" in p.stderr
+
+
+# ---- PowerShell and cmd: no binary here; their hooks are parsed by the real grammars ----
+
+
+def _errors(language: object, source: bytes) -> list[str]:
+    from tree_sitter import Language, Parser
+
+    tree = Parser(Language(language)).parse(source)
+    bad: list[str] = []
+
+    def walk(node: object) -> None:
+        if node.type == "ERROR" or node.is_missing:  # type: ignore[attr-defined]
+            bad.append(f"{node.start_point}: {node.text[:60]!r}")  # type: ignore[attr-defined]
+        for child in node.children:  # type: ignore[attr-defined]
+            walk(child)
+
+    walk(tree.root_node)
+    return bad
+
+
+def test_powershell_hook_parses() -> None:
+    import tree_sitter_powershell
+
+    src = subprocess.run(["mfaenv", "init", "pwsh", "--prompt"], capture_output=True, check=True).stdout
+    assert _errors(tree_sitter_powershell.language(), src) == []
+    assert b"function global:mfaenv" in src and b"_mfaenv_install_prompt\n" in src
+    # The grammar does catch a broken hook.
+    assert _errors(tree_sitter_powershell.language(), src.replace(b"if ($LASTEXITCODE", b"if (($LASTEXITCODE")) != []
+
+
+def test_cmd_wrapper_parses_and_uses_crlf() -> None:
+    import tree_sitter_batch
+
+    src = subprocess.run(["mfaenv", "init", "cmd"], capture_output=True, check=True).stdout
+    assert _errors(tree_sitter_batch.language(), src) == []
+    assert src.count(b"\r\n") == src.count(b"\n")  # cmd mis-parses labels and gotos in LF-only files
+    assert b"for /f \"delims=\" %%i in ('mfaenv.exe %* --shell cmd') do (" in src
+
+
+def test_hooks_ship_in_the_wheel(tmp_path: Path) -> None:
+    import sys
+    import zipfile
+
+    root = Path(__file__).parent.parent
+    subprocess.run(
+        # No build isolation: the tests stay on loopback, and hatchling is a test dependency.
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(root),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("mfaenv-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for hook in ("mfaenv.bash", "mfaenv.zsh", "mfaenv.fish", "mfaenv.ps1", "mfaenv.tcsh", "mfaenv.nu", "mfaenv.cmd"):
+        assert f"mfaenv/shell-hooks/{hook}" in names

@@ -1,0 +1,39 @@
+@echo off
+rem mfaenv wrapper for cmd.exe. Save it once, in a folder that comes before
+rem mfaenv.exe on PATH:
+rem     mfaenv init cmd > "%USERPROFILE%\bin\mfaenv.cmd"
+rem Then `mfaenv login` / `mfaenv logout` change this cmd session, and the
+rem prompt shows when the session ends, in UTC: [aws:work until 15:47Z].
+rem cmd cannot do arithmetic on times in its prompt, so it shows the clock
+rem time the session ends instead of the time left; logout restores PROMPT.
+rem No setlocal: the variables must reach the calling session.
+if /i "%~1"=="login" goto apply
+if /i "%~1"=="logout" goto apply
+mfaenv.exe %*
+exit /b %ERRORLEVEL%
+
+:apply
+rem Each output line is one `set "K=V"` statement; mfaenv refuses values
+rem with characters cmd would re-read (%% ! ^ & and quotes), and prints
+rem nothing at all when it fails, so a failed login applies nothing.
+set "_mfaenv_lines="
+for /f "delims=" %%i in ('mfaenv.exe %* --shell cmd') do (
+    %%i
+    set "_mfaenv_lines=1"
+)
+if /i "%~1"=="logout" goto restore_prompt
+if not defined _mfaenv_lines (
+    set "_mfaenv_lines="
+    exit /b 1
+)
+set "_mfaenv_lines="
+if not defined MFAENV_SAVED_PROMPT set "MFAENV_SAVED_PROMPT=%PROMPT%"
+if not defined MFAENV_SAVED_PROMPT set "MFAENV_SAVED_PROMPT=$P$G"
+set "PROMPT=[aws:%MFAENV_PROFILE% until %AWS_CREDENTIAL_EXPIRATION:~11,5%Z] %MFAENV_SAVED_PROMPT%"
+exit /b 0
+
+:restore_prompt
+set "_mfaenv_lines="
+if defined MFAENV_SAVED_PROMPT set "PROMPT=%MFAENV_SAVED_PROMPT%"
+set "MFAENV_SAVED_PROMPT="
+exit /b 0
