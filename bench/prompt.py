@@ -36,12 +36,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import NoReturn
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS-prompt.md"
 PROFILE = "work"
 LIVE_LEFT = 11 * 3600 + 52 * 60 + 45  # reads `11h52m` for the first 45 s of a run
 NEAR_LEFT = 4 * 60 + 45  # under the 15-minute warning: the coloured branch
+WARN_LEFT = 15 * 60  # the hooks' default warning threshold (MFAENV_WARN unset)
 FORK_TOLERANCE = 0.05  # forks/prompt; the init's forks may differ by one or two between runs
 
 
@@ -189,9 +191,6 @@ class Fish(Shell):
     def mark(self) -> str:
         return "echo mark"  # no clock in fish: this script timestamps the line
 
-    def show_segment(self) -> str:
-        return f'printf "segment<%s>\\n" "${self.segment_var}"'
-
     def expected_forks(self, seg: Segment) -> float:
         # The fish_prompt handler runs `date +%s` once, only while a session is set.
         return 0.0 if seg.left is None else 1.0
@@ -229,7 +228,7 @@ class Row:
     problems: list[str]
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     print(f"bench: {message}", file=sys.stderr)
     raise SystemExit(code)
 
@@ -239,7 +238,7 @@ def session_env(seg: Segment) -> tuple[dict[str, str], int | None]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MFAENV_")}
     for name in ("NO_COLOR", "BASH_ENV", "ENV", "PROMPT_COMMAND"):
         env.pop(name, None)
-    env.setdefault("TERM", "xterm-256color")  # fish's set_color prints nothing useful without one
+    env["TERM"] = "xterm-256color"  # with TERM=dumb or none, fish's set_color prints no colour
     expires = None
     if seg.left is not None:
         expires = int(time.time()) + seg.left
@@ -348,7 +347,7 @@ def hook_text(left: int) -> str:
 def check_segment(seg: Segment, segment: str, expires: int | None) -> list[str]:
     """The loop must have computed the real segment, or its timing means nothing."""
     text = plain(segment)
-    if expires is None:
+    if expires is None or seg.left is None:
         return [] if text == "" else [f"expected no segment, got {text!r}"]
     if seg.naive:
         return [] if text.startswith(f"aws:{PROFILE} ") else [f"naive segment reads {text!r}"]
@@ -356,7 +355,7 @@ def check_segment(seg: Segment, segment: str, expires: int | None) -> list[str]:
     allowed = {f"aws:{PROFILE} {hook_text(left)}" for left in range(left_now, seg.left + 1)}
     problems = [] if text in allowed else [f"segment reads {text!r}, expected one of {sorted(allowed)}"]
     coloured = segment != text
-    if coloured != (seg.key == "near"):
+    if coloured != (seg.left < WARN_LEFT):
         problems.append(f"colour {'present' if coloured else 'missing'} in {segment!r}")
     return problems
 
@@ -385,18 +384,38 @@ def measure(shell: Shell, mfaenv: str, mode: Mode) -> list[Row]:
         expected = shell.expected_forks(seg)
         k = mode.k_fork if seg.naive or shell.name == "fish" else mode.k
         forks = run_forks(shell, mfaenv, seg, k, expected)
-        rows.append(Row(shell.name, seg, timings[seg.key], forks, expected, fork_problems(shell, seg, forks, expected)))
+        rows.append(
+            Row(shell.name, seg, timings[seg.key], forks, expected, fork_problems(shell, mfaenv, seg, forks, expected))
+        )
     return rows
 
 
-def fork_problems(shell: Shell, seg: Segment, forks: Forks, expected: float) -> list[str]:
+def fork_problems(shell: Shell, mfaenv: str, seg: Segment, forks: Forks, expected: float) -> list[str]:
     got = forks.per_prompt
     if seg.naive and got >= expected - FORK_TOLERANCE:
         return []  # a naive segment may fork more than once; at least one is the point
     if abs(got - expected) <= FORK_TOLERANCE:
         return []
     where = ", ".join(f"{prog} x{n}" for prog, n in forks.execs.most_common()) or "no exec: a subshell fork"
-    return [f"{shell.name} {seg.key}: {got:.2f} forks/prompt, expected {expected:g}; extra programs run: {where}"]
+    lines = "; ".join(suspect_lines(shell, mfaenv, forks.execs))
+    return [
+        f"{shell.name} {seg.key}: {got:.2f} forks/prompt, expected {expected:g}; extra programs run: {where}"
+        + (f"; hook lines: {lines}" if lines else "")
+    ]
+
+
+def suspect_lines(shell: Shell, mfaenv: str, execs: Counter[str]) -> list[str]:
+    """Lines of `mfaenv init SHELL` that name a program the loop ran, else that substitute a command."""
+    hook = subprocess.run([*shlex.split(mfaenv), "init", shell.name], capture_output=True, text=True, check=False)
+    names = sorted({Path(prog).name for prog in execs})
+    # A program's name points at its line; with no exec, the fork is a subshell: `$(...)` or backquotes.
+    words = "|".join(rf"\b{re.escape(n)}\b" for n in names) or r"\$\((?!\()|`"
+    pattern = re.compile(words)
+    return [
+        f"{no}: `{line.strip()}`"
+        for no, line in enumerate(hook.stdout.splitlines(), 1)
+        if pattern.search(line) and not line.lstrip().startswith("#")
+    ]
 
 
 def fmt_us(values: list[float]) -> str:
@@ -422,14 +441,22 @@ def table(rows: list[Row]) -> str:
 
 
 def fork_details(rows: list[Row]) -> str:
-    head = "| shell | segment | K | forks, hook run | forks, baseline run |\n|---|---|---|---|---|\n"
-    lines = [f"| {r.shell} | {r.seg.key} | {r.forks.k} | {r.forks.hook_total} | {r.forks.bare_total} |" for r in rows]
+    head = (
+        "| shell | segment | K | forks, hook run | forks, baseline run | per prompt | expected |\n"
+        "|---|---|---|---|---|---|---|\n"
+    )
+    lines = [
+        f"| {r.shell} | {r.seg.key} | {r.forks.k} | {r.forks.hook_total} | {r.forks.bare_total} "
+        f"| {r.forks.per_prompt:.2f} | {'>= ' if r.seg.naive else ''}{r.expected_forks:g} |"
+        for r in rows
+    ]
     return head + "\n".join(lines) + "\n"
 
 
 def first_line(argv: list[str]) -> str:
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    return (done.stdout or done.stderr).strip().splitlines()[0]
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    return lines[0] if lines else f"{argv[0]}: (no version)"
 
 
 def machine() -> str:
@@ -438,8 +465,7 @@ def machine() -> str:
 
 
 def versions(shells: list[Shell], mfaenv: str) -> list[str]:
-    flags = {"bash": "--version", "zsh": "--version", "fish": "--version"}
-    found = [first_line([s.name, flags[s.name]]) for s in shells]
+    found = [first_line([s.name, "--version"]) for s in shells]
     return [*found, first_line(["strace", "-V"]), first_line([*shlex.split(mfaenv), "--version"])]
 
 

@@ -19,6 +19,7 @@ class Exit(enum.IntEnum):
     AUTH = 3  # AWS refused the keys or the MFA code
     NETWORK = 4  # STS unreachable: refused, reset, timed out
     AWS = 5  # STS answered but failed: throttled, 5xx, unreadable answer
+    NOT_RUN = 127  # `mfaenv exec`: the command could not be started (as in shells)
 
 
 class MfaenvError(Exception):

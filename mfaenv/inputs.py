@@ -23,15 +23,10 @@ _USER_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:user/")
 
 def parse_duration(text: str, *, root: bool = False) -> int:
     """Seconds from `3600`, `15m`, `12h`, `1d12h`; range-checked for STS."""
-    t = text.strip().lower()
-    if t.isdigit():
-        seconds = int(t)
-    else:
-        m = _DURATION.match(t)
-        if not t or not m or not any(m.groups()):
-            raise MfaenvError(f"duration {text!r} is not a number of seconds or a span like 15m, 12h, 1d12h")
-        d, h, mi, s = (int(g or 0) for g in m.groups())
-        seconds = ((d * 24 + h) * 60 + mi) * 60 + s
+    try:
+        seconds = parse_span(text, "duration")
+    except MfaenvError:
+        raise MfaenvError(f"duration {text!r} is not a number of seconds or a span like 15m, 12h, 1d12h") from None
     top = MAX_ROOT_DURATION if root else MAX_DURATION
     if not MIN_DURATION <= seconds <= top:
         who = "the root user" if root else "an IAM user"
@@ -39,6 +34,18 @@ def parse_duration(text: str, *, root: bool = False) -> int:
             f"duration {text!r} is {seconds} s; STS allows {MIN_DURATION}-{top} s (15m-{_span(top)}) for {who}"
         )
     return seconds
+
+
+def parse_span(text: str, source: str) -> int:
+    """Seconds from `900`, `15m`, `1h30m` (no STS range): for margins and thresholds."""
+    t = text.strip().lower()
+    if t.isdigit():
+        return int(t)
+    m = _DURATION.match(t)
+    if not t or not m or not any(m.groups()):
+        raise MfaenvError(f"{source} {text!r} is not a number of seconds or a span like 15m, 1h30m")
+    d, h, mi, s = (int(g or 0) for g in m.groups())
+    return ((d * 24 + h) * 60 + mi) * 60 + s
 
 
 def _span(seconds: int) -> str:

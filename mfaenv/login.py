@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TextIO
 
-from mfaenv import inputs, sts
+from mfaenv import cache, inputs, sts
 from mfaenv.config import SourceProfile, choose_profile, load_profile
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
@@ -28,6 +28,7 @@ class LoginRequest:
     token_code: str | None = dataclasses.field(default=None, repr=False)
     token_command: str | None = None
     duration: str | None = None
+    fresh: bool = False  # skip the cache
 
 
 class _Terminal:
@@ -52,15 +53,44 @@ _NO_TTY_HINT = {
 
 
 def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime) -> Session:
+    """A session for the request: from the cache while enough is left, else from STS."""
     # Check what needs no network first, so a typo costs nothing.
     explicit_duration = req.duration if req.duration is not None else env.get("MFAENV_DURATION")
     duration = inputs.DEFAULT_DURATION if explicit_duration is None else inputs.parse_duration(explicit_duration)
     code = _given_code(req.token_code)
+    margin = (
+        inputs.parse_span(env["MFAENV_MARGIN"], "MFAENV_MARGIN") if env.get("MFAENV_MARGIN") else cache.DEFAULT_MARGIN
+    )
     profile = load_profile(choose_profile(req.profile, env), env)
+    configured = _configured_serial(req, env, profile)
+    use_cache = env.get("MFAENV_NO_CACHE", "") in ("", "0")
+    if use_cache and not req.fresh:
+        cached = cache.lookup(cache.folder(dict(env)), profile.name, profile.access_key_id, configured, now, margin)
+        if cached:
+            return cached
 
+    session, serial = _new_session(req, env, profile, configured, code, duration, explicit_duration, now)
+    if use_cache:
+        cache.store(cache.folder(dict(env)), profile.name, profile.access_key_id, serial, session, now)
+    return session
+
+
+def _new_session(
+    req: LoginRequest,
+    env: Mapping[str, str],
+    profile: SourceProfile,
+    configured: str | None,
+    code: str | None,
+    duration: int,
+    explicit_duration: str | None,
+    now: dt.datetime,
+) -> tuple[Session, str]:
     with contextlib.ExitStack() as stack:
         terminal = _Terminal(stack)
-        serial, root = _serial(req, env, profile, terminal)
+        if configured:
+            serial, root = configured, inputs.is_root_serial(configured)
+        else:
+            serial, root = _discover_serial(profile, terminal)
         if root:
             if explicit_duration is not None:
                 duration = inputs.parse_duration(explicit_duration, root=True)
@@ -68,7 +98,7 @@ def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime) -> Sessio
                 duration = min(duration, inputs.MAX_ROOT_DURATION)
         if code is None:
             code = _code_from_command(req.token_command, env) if req.token_command else _ask_code(terminal, serial)
-    return sts.get_session_token(profile, serial, code, duration, now)
+    return sts.get_session_token(profile, serial, code, duration, now), serial
 
 
 def _given_code(code: str | None) -> str | None:
@@ -80,16 +110,20 @@ def _given_code(code: str | None) -> str | None:
     return checked
 
 
-def _serial(req: LoginRequest, env: Mapping[str, str], profile: SourceProfile, terminal: _Terminal) -> tuple[str, bool]:
-    """The MFA device's serial, and whether the caller is the root user."""
+def _configured_serial(req: LoginRequest, env: Mapping[str, str], profile: SourceProfile) -> str | None:
+    """The MFA device's serial from the flag, MFAENV_MFA_SERIAL or the profile; None if unset."""
     for source, value in (
         ("--serial-number", req.serial),
         ("MFAENV_MFA_SERIAL", env.get("MFAENV_MFA_SERIAL")),
         (f"mfa_serial of profile {profile.name!r}", profile.mfa_serial),
     ):
         if value:
-            serial = inputs.check_serial(value, source)
-            return serial, inputs.is_root_serial(serial)
+            return inputs.check_serial(value, source)
+    return None
+
+
+def _discover_serial(profile: SourceProfile, terminal: _Terminal) -> tuple[str, bool]:
+    """The serial of the caller's MFA device, from IAM, and whether the caller is root."""
     # No serial configured: ask IAM which devices the caller has. The usual
     # force-MFA policy allows this without MFA. GetCallerIdentity first, because
     # ListMFADevices needs the user name (and tells us about the root user).

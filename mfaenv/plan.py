@@ -111,3 +111,10 @@ def _change(values: Mapping[str, str | None]) -> EnvChange:
         unset=tuple(k for k, v in values.items() if v is None),
         set=tuple((k, v) for k, v in values.items() if v is not None),
     )
+
+
+def apply(change: EnvChange, env: Mapping[str, str]) -> dict[str, str]:
+    """`env` after `change`: what a shell evaluating it would hold (for `mfaenv exec`)."""
+    out = {k: v for k, v in env.items() if k not in change.unset}
+    out.update(change.set)
+    return out

@@ -23,17 +23,23 @@ mfaenv() {
 }
 
 # Sets MFAENV_PS1 from MFAENV_PROFILE and MFAENV_EXPIRES. Builtins and
-# arithmetic only: `printf '%(%s)T'` reads the clock without `date`.
+# arithmetic only: $EPOCHSECONDS (bash 5) or `printf '%(%s)T'` (bash 4.2)
+# reads the clock without `date`. Glob tests, not =~: bash compiles a regex
+# on every call (bench/prompt.py measured it).
 _mfaenv_prompt() {
     \builtin local _mfaenv_status=$? _mfaenv_now _mfaenv_left _mfaenv_warn=900 _mfaenv_text _mfaenv_colour=''
     MFAENV_PS1=''
-    if [[ ${MFAENV_EXPIRES-} =~ ^[0-9]+$ ]]; then
-        \builtin printf -v _mfaenv_now '%(%s)T' -1
+    if [[ -n ${MFAENV_EXPIRES-} && $MFAENV_EXPIRES != *[!0-9]* ]]; then
+        if [[ -n ${EPOCHSECONDS-} ]]; then
+            _mfaenv_now=$EPOCHSECONDS
+        else
+            \builtin printf -v _mfaenv_now '%(%s)T' -1
+        fi
         if ((MFAENV_EXPIRES <= _mfaenv_now)); then
             _mfaenv_auto_login
         fi
         _mfaenv_left=$((MFAENV_EXPIRES - _mfaenv_now))
-        if [[ ${MFAENV_WARN-} =~ ^[0-9]+$ ]]; then
+        if [[ -n ${MFAENV_WARN-} && $MFAENV_WARN != *[!0-9]* ]]; then
             _mfaenv_warn=$((MFAENV_WARN * 60))
         fi
         if ((_mfaenv_left <= 0)); then

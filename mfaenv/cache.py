@@ -1,0 +1,141 @@
+"""The session cache shared by the user's terminals. I/O edge.
+
+One file per (source profile, MFA serial, long-term key id) under the user
+cache dir: folder 0700, files 0600, each written to a temp file in the same
+folder and renamed over the old one, so a reader sees the old entry or the new
+one, never half of either. Two terminals racing both call STS and the later
+rename wins; both sessions are valid, so no lock is needed. An entry anyone but
+the user could read is refused: it holds a secret key. The MFA code is never stored.
+The key id is part of the name, so a rotated long-term key never finds an old entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from mfaenv.errors import MfaenvError
+from mfaenv.plan import Session
+
+#: Reuse a cached session only while more than this is left (MFAENV_MARGIN changes it).
+DEFAULT_MARGIN = 15 * 60
+
+
+def folder(env: dict[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env  # type: ignore[assignment]
+    if env.get("MFAENV_CACHE_DIR"):
+        return Path(env["MFAENV_CACHE_DIR"])
+    import platformdirs  # the per-OS cache folder (XDG on Linux, ~/Library/Caches, %LOCALAPPDATA%)
+
+    return Path(platformdirs.user_cache_dir("mfaenv", appauthor=False)) / "sessions"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
+
+def _prefix(profile: str, key_id: str) -> str:
+    return _digest("mfaenv-v1", profile, key_id)
+
+
+def _path(base: Path, profile: str, key_id: str, serial: str) -> Path:
+    return base / f"{_prefix(profile, key_id)}-{_digest(serial)}.json"
+
+
+def lookup(base: Path, profile: str, key_id: str, serial: str | None, now: dt.datetime, margin: int) -> Session | None:
+    """A cached session with more than `margin` seconds left, or None.
+
+    Without a serial (the device would be looked up in IAM), any entry of this
+    profile and key will do: it was made with one of the caller's devices.
+    """
+    paths = (
+        [_path(base, profile, key_id, serial)] if serial else sorted(base.glob(f"{_prefix(profile, key_id)}-*.json"))
+    )
+    best: Session | None = None
+    for path in paths:
+        session = _read(path, profile)
+        left = (session.expiration - now).total_seconds() if session and session.expiration else 0
+        if session and left > margin and (best is None or session.expiration > best.expiration):  # type: ignore[operator]
+            best = session
+    return best
+
+
+def _read(path: Path, profile: str) -> Session | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise MfaenvError(f"cannot read the session cache entry {path}: {e.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if os.name != "nt" and (info.st_mode & 0o077 or info.st_uid != os.getuid()):
+            raise MfaenvError(
+                f"refusing the session cache entry {path}: its mode is {stat.filemode(info.st_mode)} "
+                "(others could read the session); delete it, or `chmod 600` it if you trust it"
+            )
+        try:
+            doc = json.loads(f.read())
+            exp = dt.datetime.fromisoformat(doc["Expiration"].replace("Z", "+00:00"))
+            return Session(doc["AccessKeyId"], doc["SecretAccessKey"], doc["SessionToken"], exp, profile)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None  # damaged: treated as absent, replaced by the next login
+
+
+def store(base: Path, profile: str, key_id: str, serial: str, session: Session, now: dt.datetime) -> None:
+    """Write the entry atomically with mode 0600, and drop expired entries."""
+    _ensure_private_dir(base)
+    doc = {
+        "Version": 1,
+        "Profile": profile,
+        "SerialNumber": serial,
+        "AccessKeyId": session.access_key_id,
+        "SecretAccessKey": session.secret_access_key,
+        "SessionToken": session.session_token,
+        "Expiration": session.expiration.astimezone(dt.timezone.utc).isoformat() if session.expiration else None,
+    }
+    fd, tmp = tempfile.mkstemp(dir=base, prefix=".tmp-", suffix=".json")  # created 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, _path(base, profile, key_id, serial))
+    except BaseException:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.unlink(tmp)
+        raise
+    _prune(base, now)
+
+
+def forget(base: Path, profile: str) -> int:
+    """Delete every entry of `profile`; the number deleted."""
+    count = 0
+    for path in base.glob("*.json") if base.is_dir() else ():
+        try:
+            if json.loads(path.read_bytes()).get("Profile") == profile:
+                path.unlink()
+                count += 1
+        except (OSError, ValueError, AttributeError):
+            continue
+    return count
+
+
+def _prune(base: Path, now: dt.datetime) -> None:
+    for path in base.glob("*.json"):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            exp = json.loads(path.read_bytes()).get("Expiration")
+            if not exp or dt.datetime.fromisoformat(exp) <= now:
+                path.unlink()
+
+
+def _ensure_private_dir(base: Path) -> None:
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name != "nt" and stat.S_IMODE(base.stat().st_mode) & 0o077:
+        base.chmod(0o700)  # ours: make it private rather than write secrets into an open folder

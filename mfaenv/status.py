@@ -1,0 +1,76 @@
+"""The session in this shell, read from the environment only. Pure."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from collections.abc import Mapping
+
+
+class State(enum.IntEnum):
+    """`mfaenv status` exit codes, for scripts and cron (README, "status")."""
+
+    VALID = 0
+    EXPIRING = 10  # valid, but within the margin: log in again soon
+    EXPIRED = 11
+    NONE = 12  # no session in this environment
+
+
+@dataclasses.dataclass(frozen=True)
+class Status:
+    state: State
+    profile: str | None
+    expires: dt.datetime | None
+    seconds_left: int | None
+    source: str  # where the expiry came from
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "state": self.state.name.lower(),
+            "profile": self.profile,
+            "expires_utc": self.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if self.expires else None,
+            "expires_local": self.expires.astimezone().isoformat(timespec="seconds") if self.expires else None,
+            "seconds_left": self.seconds_left,
+            "source": self.source,
+        }
+
+
+def read(env: Mapping[str, str], now: dt.datetime, margin: int) -> Status:
+    """MFAENV_EXPIRES, else AWS_CREDENTIAL_EXPIRATION (set by `aws configure export-credentials` too)."""
+    profile = env.get("MFAENV_PROFILE") or None
+    expires, source = None, "none"
+    if env.get("MFAENV_EXPIRES", "").isdigit():
+        expires, source = dt.datetime.fromtimestamp(int(env["MFAENV_EXPIRES"]), dt.timezone.utc), "MFAENV_EXPIRES"
+    elif env.get("AWS_CREDENTIAL_EXPIRATION") and env.get("AWS_ACCESS_KEY_ID"):
+        try:
+            expires = dt.datetime.fromisoformat(env["AWS_CREDENTIAL_EXPIRATION"].replace("Z", "+00:00"))
+            expires = expires if expires.tzinfo else expires.replace(tzinfo=dt.timezone.utc)
+            source = "AWS_CREDENTIAL_EXPIRATION"
+        except ValueError:
+            expires = None
+    if expires is None:
+        return Status(State.NONE, profile, None, None, source)
+    left = int((expires - now).total_seconds())
+    state = State.EXPIRED if left <= 0 else State.EXPIRING if left <= margin else State.VALID
+    return Status(state, profile, expires, left, source)
+
+
+def describe(status: Status) -> str:
+    if status.state is State.NONE:
+        return "no MFA session in this shell"
+    assert status.expires is not None and status.seconds_left is not None
+    who = f"profile {status.profile}" if status.profile else "session"
+    local = status.expires.astimezone()
+    when = f"{status.expires:%Y-%m-%d %H:%M:%S} UTC ({local:%H:%M %Z} local)"
+    if status.state is State.EXPIRED:
+        return f"{who}: expired at {when}, {span(-status.seconds_left)} ago"
+    soon = ", expiring soon" if status.state is State.EXPIRING else ""
+    return f"{who}: valid until {when}, {span(status.seconds_left)} left{soon}"
+
+
+def span(seconds: int) -> str:
+    """`11h52m`, `9m`, `<1m`: the prompt segment's form."""
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m" if seconds >= 60 else "<1m"

@@ -1,0 +1,88 @@
+"""`mfaenv whoami`: who the credentials in effect belong to, and where they come from. I/O edge."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from mfaenv.errors import MfaenvError
+
+# botocore's provider names, in its precedence order, as a user would say them.
+_SOURCES = {
+    "env": "environment variables",
+    "assume-role": "a role assumed from a profile",
+    "assume-role-with-web-identity": "a web identity token",
+    "sso": "IAM Identity Center (SSO)",
+    "shared-credentials-file": "the credentials file",
+    "custom-process": "credential_process",
+    "config-file": "the config file",
+    "container-role": "the container's role",
+    "iam-role": "the instance's role (metadata service)",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    arn: str
+    account: str
+    user_id: str
+    source: str
+    warnings: tuple[str, ...]
+
+
+def source_of(method: str, env: Mapping[str, str]) -> str:
+    if method == "env":
+        if env.get("MFAENV_PROFILE") or env.get("MFAENV_EXPIRES"):
+            return f"environment variables, an mfaenv session of profile {env.get('MFAENV_PROFILE') or '?'}"
+        return "environment variables, not set by mfaenv"
+    profile = env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
+    where = _SOURCES.get(method, method)
+    return (
+        f"{where}, profile {profile}"
+        if method in ("shared-credentials-file", "config-file", "custom-process", "assume-role", "sso")
+        else where
+    )
+
+
+def warnings_for(method: str, env: Mapping[str, str]) -> tuple[str, ...]:
+    out = []
+    if method == "env" and (env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE")):
+        out.append(
+            "AWS_PROFILE is set as well: botocore and the AWS CLI use the environment keys, but the JS SDK v3 "
+            "uses the profile; `mfaenv login` moves AWS_PROFILE aside for this reason"
+        )
+    if env.get("AWS_SECURITY_TOKEN") and env.get("AWS_SECURITY_TOKEN") != env.get("AWS_SESSION_TOKEN"):
+        out.append("AWS_SECURITY_TOKEN differs from AWS_SESSION_TOKEN: botocore sends AWS_SECURITY_TOKEN; unset it")
+    return tuple(out)
+
+
+def whoami(env: Mapping[str, str]) -> Identity:
+    import botocore.config
+    import botocore.session
+    from botocore import exceptions as bx
+
+    session = botocore.session.Session()
+    try:
+        creds = session.get_credentials()
+    except bx.BotoCoreError as e:
+        raise MfaenvError(f"cannot load credentials: {type(e).__name__}") from None
+    if creds is None:
+        raise MfaenvError("no AWS credentials in effect: no environment keys, no profile keys, no role")
+    method = getattr(creds, "method", "") or ""
+    config = botocore.config.Config(
+        connect_timeout=5, read_timeout=15, retries={"mode": "standard", "total_max_attempts": 3}
+    )
+    client = session.create_client(
+        "sts", region_name=session.get_config_variable("region") or "us-east-1", config=config
+    )
+    try:
+        reply: dict[str, Any] = client.get_caller_identity()
+    except Exception as e:  # noqa: BLE001 - mapped to one line
+        from mfaenv.config import SourceProfile
+        from mfaenv.sts import explain
+
+        # explain() names the profile; here it is whatever the SDK chain chose.
+        who = SourceProfile(source_of(method, env), creds.access_key or "????????", "", None, "")
+        raise explain(e, client, who, "GetCallerIdentity") from None
+    return Identity(reply["Arn"], reply["Account"], reply["UserId"], source_of(method, env), warnings_for(method, env))
