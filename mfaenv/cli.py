@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -88,16 +89,41 @@ def _session(
 
 @main.command("login")
 @_login_options
+@click.option(
+    "--write-profile",
+    metavar="NAME",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    help="Also write the session into [NAME] of the credentials file (default NAME: <profile>-mfa).",
+)
+@click.option("--no-env", is_flag=True, help="With --write-profile: print no statements (for cron and scripts).")
 @_shell_option
-def login_cmd(shell_name: str | None, **opts: Any) -> None:
+def login_cmd(shell_name: str | None, write_profile: str | None, no_env: bool, **opts: Any) -> None:
     """Start an MFA session (or reuse a cached one) and print the statements that set it."""
     env = dict(os.environ)
-    shell = shells.resolve(shell_name, env)
-    if sys.stdout.isatty():
+    if no_env and write_profile is None:
+        raise MfaenvError("--no-env only makes sense with --write-profile: the session would go nowhere")
+    shell = None if no_env else shells.resolve(shell_name, env)
+    if shell is not None and sys.stdout.isatty():
         # Nobody can evaluate what goes to a terminal: say how, and print no secret.
-        raise MfaenvError(f"stdout is a terminal, so nothing would be applied; run: {shell.usage()}")
+        hint = " (or add --no-env to only write the profile)" if write_profile is not None else ""
+        raise MfaenvError(f"stdout is a terminal, so nothing would be applied; run: {shell.usage()}{hint}")
     session = _session(env=env, **opts)
-    _write(shell.render(plan_login(session, env)))
+    text = shell.render(plan_login(session, env)) if shell else ""
+    if write_profile is not None:
+        from mfaenv import credfile
+        from mfaenv.config import config_paths
+
+        name = write_profile or f"{session.profile}-mfa"
+        path = Path(config_paths(env)[1][1])
+        credfile.write_session(path, name, session, session.profile, _warn)
+        print(f"mfaenv: wrote the session into [{name}] of {path}; use it with --profile {name}", file=sys.stderr)
+    _write(text)
+
+
+def _warn(message: str) -> None:
+    print(f"mfaenv: {message}", file=sys.stderr)
 
 
 @main.command()
@@ -105,12 +131,22 @@ def login_cmd(shell_name: str | None, **opts: Any) -> None:
 @click.option(
     "--profile", "-p", metavar="NAME", help="Profile whose cached sessions --forget deletes (default: this shell's)."
 )
+@click.option("--write-profile", metavar="NAME", help="Remove section [NAME] that `login --write-profile` wrote.")
+@click.option("--no-env", is_flag=True, help="With --write-profile: print no statements.")
 @_shell_option
-def logout(forget: bool, profile: str | None, shell_name: str | None) -> None:
+def logout(forget: bool, profile: str | None, write_profile: str | None, no_env: bool, shell_name: str | None) -> None:
     """Print the statements that end the session in this shell."""
     env = dict(os.environ)
-    shell = shells.resolve(shell_name, env)
-    text = shell.render(plan_logout(env))
+    text = "" if no_env else shells.resolve(shell_name, env).render(plan_logout(env))
+    if write_profile:
+        from mfaenv import credfile
+        from mfaenv.config import config_paths
+
+        path = Path(config_paths(env)[1][1])
+        if credfile.remove_session(path, write_profile, _warn):
+            print(f"mfaenv: removed [{write_profile}] from {path}", file=sys.stderr)
+        else:
+            print(f"mfaenv: {path} has no [{write_profile}]; nothing to remove", file=sys.stderr)
     if forget:
         from mfaenv import cache
 

@@ -73,9 +73,15 @@ def _read(label: str, path: str, named: bool) -> dict[str, dict[str, str]]:
             pass  # configparser skips files it cannot open; we want to say so
     except OSError as e:
         raise MfaenvError(f"cannot read the {label}: {e.strerror}") from None
+    with open(path, "rb") as f:
+        if f.read(3) == b"\xef\xbb\xbf":
+            # botocore (so the AWS CLI and every SDK on it) fails on such a file.
+            raise MfaenvError(
+                f"the {label} starts with a byte order mark (BOM), which botocore cannot read; save it as UTF-8 without BOM"
+            )
     parser = configparser.RawConfigParser()  # strict: a duplicate section is an error, as in botocore
     try:
-        with open(path, encoding="utf-8-sig") as f:
+        with open(path, encoding="utf-8") as f:
             parser.read_file(f, path)
     except configparser.Error as e:
         raise MfaenvError(f"cannot parse the {label}: {_first_line(e)}") from None
@@ -119,6 +125,10 @@ def load_profile(name: str, env: Mapping[str, str]) -> SourceProfile:
         known = ", ".join(sorted(profiles)) or "none"
         raise MfaenvError(f"profile {name!r} not found in the {cred_label} or the {cfg_label}; known profiles: {known}")
     values = profiles[name]
+    source = values.get("mfaenv_source_profile", "").strip()
+    if source and source != name and source in profiles:
+        # A session profile mfaenv wrote (e.g. AWS_PROFILE=work-mfa): renew it from its source.
+        name, values = source, profiles[source]
     key_id = values.get("aws_access_key_id", "").strip()
     secret = values.get("aws_secret_access_key", "").strip()
     if not key_id or not secret:

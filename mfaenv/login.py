@@ -49,6 +49,7 @@ class _Terminal:
 _NO_TTY_HINT = {
     "the MFA code": "pass --token-code or --token-command",
     "an MFA device": "pass --serial-number or set mfa_serial in the profile",
+    "an answer": "",
 }
 
 
@@ -90,7 +91,7 @@ def _new_session(
         if configured:
             serial, root = configured, inputs.is_root_serial(configured)
         else:
-            serial, root = _discover_serial(profile, terminal)
+            serial, root = _discover_serial(profile, terminal, env)
         if root:
             if explicit_duration is not None:
                 duration = inputs.parse_duration(explicit_duration, root=True)
@@ -122,7 +123,7 @@ def _configured_serial(req: LoginRequest, env: Mapping[str, str], profile: Sourc
     return None
 
 
-def _discover_serial(profile: SourceProfile, terminal: _Terminal) -> tuple[str, bool]:
+def _discover_serial(profile: SourceProfile, terminal: _Terminal, env: Mapping[str, str]) -> tuple[str, bool]:
     """The serial of the caller's MFA device, from IAM, and whether the caller is root."""
     # No serial configured: ask IAM which devices the caller has. The usual
     # force-MFA policy allows this without MFA. GetCallerIdentity first, because
@@ -133,12 +134,30 @@ def _discover_serial(profile: SourceProfile, terminal: _Terminal) -> tuple[str, 
     devices = sts.list_mfa_devices(profile, user)
     if not devices:
         raise MfaenvError(f"{arn} has no MFA device; assign one in the IAM console, or pass --serial-number")
-    if len(devices) == 1:
-        serial = devices[0]
-        say(f"using MFA device {serial}; add `mfa_serial = {serial}` to profile {profile.name!r} to skip this lookup")
-    else:
-        serial = _pick(terminal, devices)
+    serial = devices[0] if len(devices) == 1 else _pick(terminal, devices)
+    _offer_to_save(terminal, profile, serial, env)
     return serial, root or inputs.is_root_serial(serial)
+
+
+def _offer_to_save(terminal: _Terminal, profile: SourceProfile, serial: str, env: Mapping[str, str]) -> None:
+    """Offer to save the serial as mfa_serial, so the next login skips the IAM lookup."""
+    from mfaenv.config import config_paths
+
+    path = config_paths(env)[0][1]
+    try:
+        tty = terminal.get("an answer")
+    except MfaenvError:
+        say(f"using MFA device {serial}; add `mfa_serial = {serial}` to profile {profile.name!r} to skip this lookup")
+        return
+    answer = ask(tty, f"Save {serial} as mfa_serial of profile {profile.name!r} in {path}? [y/N] ")
+    if answer.strip().lower() in ("y", "yes"):
+        from pathlib import Path
+
+        from mfaenv import credfile
+
+        section = "default" if profile.name == "default" else f"profile {profile.name}"
+        credfile.set_value(Path(path), section, "mfa_serial", serial, say)
+        say(f"saved mfa_serial in [{section}] of {path}")
 
 
 def _pick(terminal: _Terminal, devices: list[str]) -> str:

@@ -30,6 +30,8 @@ def _client(profile: SourceProfile, service: str) -> Any:
     # profile= makes botocore take the endpoint settings (AWS_ENDPOINT_URL_STS,
     # a profile's `services`) from the source profile; the explicit keys mean
     # no credential from the environment is ever looked at.
+    from botocore.exceptions import BotoCoreError
+
     session = botocore.session.Session(profile=profile.name)
     config = botocore.config.Config(
         connect_timeout=CONNECT_TIMEOUT,
@@ -37,14 +39,17 @@ def _client(profile: SourceProfile, service: str) -> Any:
         retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         user_agent_appid="mfaenv",
     )
-    return session.create_client(
-        service,
-        region_name=profile.region,
-        aws_access_key_id=profile.access_key_id,
-        aws_secret_access_key=profile.secret_access_key,
-        aws_session_token=None,
-        config=config,
-    )
+    try:
+        return session.create_client(
+            service,
+            region_name=profile.region,
+            aws_access_key_id=profile.access_key_id,
+            aws_secret_access_key=profile.secret_access_key,
+            aws_session_token=None,
+            config=config,
+        )
+    except (BotoCoreError, ValueError) as e:  # its config reading, an endpoint URL it refuses
+        raise MfaenvError(f"botocore cannot set up the {service} client: {str(e).splitlines()[0]}") from None
 
 
 def get_session_token(profile: SourceProfile, serial: str, code: str, duration: int, now: dt.datetime) -> Session:

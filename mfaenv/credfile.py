@@ -1,0 +1,181 @@
+"""Writing a session into the AWS credentials file (and mfa_serial into the config file).
+
+This file holds the user's long-term keys, so every other byte must survive:
+configupdater keeps comments, order, spacing and blank lines as they were;
+the read-modify-write happens under a file lock (filelock) so concurrent
+writers cannot lose each other's sections; the new text goes to a temp file in
+the same folder, is fsynced and renamed over the old one, so a crash leaves
+the old file or the new one, never a mix. Mode 0600 is kept or set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from mfaenv.errors import MfaenvError
+from mfaenv.plan import Session, iso_utc
+
+#: The key that marks a section as ours (botocore ignores keys it does not know).
+MARKER = "mfaenv_source_profile"
+_LONG_TERM = ("aws_access_key_id", "aws_secret_access_key")
+_SESSION_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "expiration", MARKER)
+LOCK_TIMEOUT = 30
+
+
+def write_session(path: Path, name: str, session: Session, source: str, warn: Callable[[str], None]) -> None:
+    """Put `session` into section [name], refusing a section of long-term keys we did not write."""
+
+    def change(doc: Any) -> None:
+        if doc.has_section(name):
+            section = doc[name]
+            if MARKER not in section and any(k in section for k in _LONG_TERM):
+                raise MfaenvError(
+                    f"section [{name}] of {path} holds long-term keys that mfaenv did not write; "
+                    "pick another name for --write-profile"
+                )
+        else:
+            doc.add_section(name)
+        section = doc[name]
+        values = {
+            "aws_access_key_id": session.access_key_id,
+            "aws_secret_access_key": session.secret_access_key,
+            "aws_session_token": session.session_token,
+            "expiration": iso_utc(session.expiration) if session.expiration else None,
+            MARKER: source,
+        }
+        for key, value in values.items():
+            if value is None:
+                if key in section:
+                    del section[key]
+            else:
+                section[key] = value
+
+    edit(path, change, warn)
+
+
+def remove_session(path: Path, name: str, warn: Callable[[str], None]) -> bool:
+    """Remove section [name] if mfaenv wrote it; False if there is none."""
+    found = []
+
+    def change(doc: Any) -> None:
+        if not doc.has_section(name):
+            return
+        if MARKER not in doc[name]:
+            raise MfaenvError(
+                f"section [{name}] of {path} was not written by mfaenv; remove it yourself if you mean to"
+            )
+        doc.remove_section(name)
+        found.append(name)
+
+    if path.exists():
+        edit(path, change, warn)
+    return bool(found)
+
+
+def set_value(path: Path, section: str, key: str, value: str, warn: Callable[[str], None]) -> None:
+    """Set one key (e.g. mfa_serial in the config file), adding the section if needed."""
+
+    def change(doc: Any) -> None:
+        if not doc.has_section(section):
+            doc.add_section(section)
+        doc[section][key] = value
+
+    edit(path, change, warn)
+
+
+def edit(path: Path, change: Callable[[Any], None], warn: Callable[[str], None]) -> None:
+    """Read, change and replace the file under its lock; the file is parsed before anything is written."""
+    from configupdater import ConfigUpdater
+
+    target = Path(os.path.realpath(path))  # a symlinked file is edited where it points
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with _locked(target):
+        _drop_leftovers(target)
+        raw = target.read_bytes() if target.exists() else b""
+        bom, text, newline = _decode(raw, target)
+        doc = ConfigUpdater(allow_no_value=False, strict=True)
+        try:
+            doc.read_string(text, source=str(target))
+        except Exception as e:  # noqa: BLE001 - configupdater raises configparser's errors and its own
+            raise MfaenvError(f"cannot parse {target}: {_first_line(e)}; it was left as it was") from None
+        change(doc)
+        out = str(doc)
+        if out == text and target.exists():
+            return
+        data = bom + (out.replace("\n", "\r\n") if newline == "\r\n" else out).encode("utf-8")
+        _replace(target, data, warn)
+
+
+def _decode(raw: bytes, path: Path) -> tuple[bytes, str, str]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise MfaenvError(
+            f"cannot edit {path}: it starts with a byte order mark (BOM), which botocore cannot read; save it as UTF-8 without BOM"
+        )
+    bom = b""
+    try:
+        text = raw[len(bom) :].decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise MfaenvError(f"cannot parse {path}: byte {e.start} is not UTF-8 text; it was left as it was") from None
+    if "\0" in text:
+        raise MfaenvError(f"cannot parse {path}: it holds NUL bytes (binary data); it was left as it was")
+    crlf = text.count("\r\n")
+    if crlf and crlf != text.count("\n"):
+        raise MfaenvError(f"cannot edit {path}: it mixes CRLF and LF line ends; make them one kind first")
+    return bom, text.replace("\r\n", "\n") if crlf else text, "\r\n" if crlf else "\n"
+
+
+def _first_line(e: Exception) -> str:
+    # configparser's later lines quote the offending line, which may hold a key.
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    line = getattr(e, "lineno", None)
+    return f"{text} (line {line})" if line and "line" not in text else text
+
+
+@contextlib.contextmanager
+def _locked(target: Path) -> Iterator[None]:
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(target) + ".lock", timeout=LOCK_TIMEOUT, mode=0o600)
+    try:
+        with lock:
+            yield
+    except Timeout:
+        raise MfaenvError(f"another process holds {target}.lock for over {LOCK_TIMEOUT} s; try again") from None
+
+
+def _drop_leftovers(target: Path) -> None:
+    # Temp files of a writer that was killed before its rename: we hold the
+    # lock, so no live writer owns one. They may hold keys: delete them.
+    for leftover in target.parent.glob(f".{target.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def _replace(target: Path, data: bytes, warn: Callable[[str], None]) -> None:
+    if target.exists():
+        mode = stat.S_IMODE(target.stat().st_mode)
+        if mode & 0o077:
+            warn(f"{target} was readable by others (mode {oct(mode)[2:]}); it is now 600")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")  # created 0600
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # the rename is durable once the folder is synced
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

@@ -1,0 +1,209 @@
+"""`login --write-profile`: the session as a named profile, with every other byte of the file kept."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CODE, MOTO_SESSION_SECRET, IamUser
+from tests.helpers import Mfaenv
+
+GOLDEN = {
+    "plain": "[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n",
+    "comments-and-spacing": (
+        "# my AWS keys -- do not share\n; another comment style\n\n[default]\n"
+        "aws_access_key_id={key}\naws_secret_access_key   =   {secret}   \n# trailing comment in default\n\n\n"
+        "[prod]   \n  ; indented comment\naws_access_key_id = AKIAPRODPRODPRODPROD\naws_secret_access_key = p\n"
+        "region = eu-west-1\ns3 =\n    max_concurrent_requests = 20\n    multipart_threshold = 64MB\n\n"
+        "[zeta]\nfoo : bar\n"
+    ),
+    "crlf": "# windows\r\n[default]\r\naws_access_key_id = {key}\r\naws_secret_access_key = {secret}\r\n\r\n[x]\r\na = b\r\n",
+    "many-sections": "[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"
+    + "".join(f"\n[p{i}]\naws_access_key_id = AKIA{i:016d}\naws_secret_access_key = s{i}\n" for i in range(40)),
+    "existing-mfa-section-later": "[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n\n[after]\nk = v\n",
+}
+
+
+def _creds(home: Path) -> Path:
+    return home / ".aws" / "credentials"
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_write_then_remove_is_byte_exact(user: IamUser, mfaenv: Mfaenv, isolated: Path, name: str) -> None:
+    original = GOLDEN[name].format(key=user.key_id, secret=user.secret).encode("utf-8")
+    path = _creds(isolated)
+    path.write_bytes(original)
+    path.chmod(0o600)
+    r = mfaenv("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE)
+    assert r.code == 0 and r.out == "", r
+    written = path.read_bytes()
+    assert written.startswith(original)  # everything before is untouched, byte for byte
+    added = written[len(original) :].decode()
+    newline = "\r\n" if name == "crlf" else "\n"
+    assert added.startswith(f"[mfa]{newline}") and added.endswith(newline)
+    assert f"aws_secret_access_key = {MOTO_SESSION_SECRET}{newline}" in added
+    assert "mfaenv_source_profile = default" in added and "expiration = 20" in added
+    r = mfaenv("logout", "--write-profile", "mfa", "--no-env")
+    assert r.code == 0, r
+    assert path.read_bytes() == original
+
+
+def test_file_without_final_newline_gains_only_that(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+    original = f"[default]\naws_access_key_id = {user.key_id}\naws_secret_access_key = {user.secret}".encode()
+    _creds(isolated).write_bytes(original)
+    assert mfaenv("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE).code == 0
+    assert mfaenv("logout", "--write-profile", "mfa", "--no-env").code == 0
+    assert _creds(isolated).read_bytes() == original + b"\n"
+
+
+def test_botocore_reads_the_written_profile(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+    r = mfaenv("login", "--write-profile", "--no-env", "--token-code", CODE)  # default name: default-mfa
+    assert r.code == 0 and "--profile default-mfa" in r.err, r
+    import boto3
+
+    creds = boto3.Session(profile_name="default-mfa").get_credentials().get_frozen_credentials()
+    assert creds.secret_key == MOTO_SESSION_SECRET and creds.token
+    # The CLI-style resolution: AWS_PROFILE names it, botocore's default chain finds it.
+    p = subprocess.run(
+        [sys.executable, "-c", "import boto3; print(boto3.Session().get_credentials().token is not None)"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AWS_PROFILE": "default-mfa"},
+    )
+    assert p.stdout.strip() == "True", p
+
+
+def test_a_written_profile_renews_from_its_source(user: IamUser, mfaenv: Mfaenv) -> None:
+    assert mfaenv("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE).code == 0
+    r = mfaenv("login", "--fresh", "--token-code", CODE, env={"AWS_PROFILE": "mfa"})
+    assert r.code == 0 and "export MFAENV_PROFILE=default;" in r.out, r
+
+
+def test_env_and_profile_together(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+    r = mfaenv("login", "--write-profile", "mfa", "--token-code", CODE)
+    assert r.code == 0 and f"export AWS_SECRET_ACCESS_KEY={MOTO_SESSION_SECRET};" in r.out
+    assert "[mfa]" in _creds(isolated).read_text()
+
+
+def test_refuses_to_overwrite_long_term_keys(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+    before = _creds(isolated).read_bytes()
+    line = mfaenv.fails("login", "--write-profile", "default", "--no-env", "--token-code", CODE, code=2)
+    assert "section [default]" in line and "long-term keys that mfaenv did not write" in line
+    assert _creds(isolated).read_bytes() == before
+    line = mfaenv.fails("logout", "--write-profile", "default", "--no-env", code=2)
+    assert "was not written by mfaenv" in line
+    assert _creds(isolated).read_bytes() == before
+
+
+def test_permissions_fixed_and_reported(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+    _creds(isolated).chmod(0o644)
+    r = mfaenv("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE)
+    assert r.code == 0 and "was readable by others (mode 644); it is now 600" in r.err
+    assert _creds(isolated).stat().st_mode & 0o777 == 0o600
+
+
+def test_new_file_and_folder_are_private(user: IamUser, mfaenv: Mfaenv, isolated: Path, tmp_path: Path) -> None:
+    target = tmp_path / "new" / "dir" / "credentials"
+    env = {"AWS_SHARED_CREDENTIALS_FILE": str(target), "MFAENV_MFA_SERIAL": user.serial}
+    # The source keys come from elsewhere: a separate profile file is not needed, so use the config file.
+    (isolated / ".aws" / "config").write_text(
+        f"[default]\naws_access_key_id = {user.key_id}\naws_secret_access_key = {user.secret}\n"
+    )
+    line = Mfaenv(secrets=(user.secret, MOTO_SESSION_SECRET))
+    r = line("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE, env={**env})
+    assert r.code == 2 and "does not exist" in r.err  # a named file must exist to be read from
+    target.parent.mkdir(parents=True)
+    target.write_text("")
+    r = line("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE, env={**env})
+    assert r.code == 0, r
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_symlink_is_edited_where_it_points(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+    real = isolated / "dotfiles" / "aws-credentials"
+    real.parent.mkdir()
+    real.write_bytes(_creds(isolated).read_bytes())
+    _creds(isolated).unlink()
+    _creds(isolated).symlink_to(real)
+    assert mfaenv("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE).code == 0
+    assert _creds(isolated).is_symlink() and "[mfa]" in real.read_text()
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b"[a]\nk = 1\n[a]\nk = 2\n", "section 'a' already exists"),
+        (b"k = outside\n[a]\n", "File contains no section headers"),
+        (b"[a]\nk = \xff\xfe\x00junk\n", "is not UTF-8 text"),
+        (b"[a]\r\nk = 1\n", "mixes CRLF and LF line ends"),
+        (b"[a]\nk = 1\x00\n", "NUL bytes"),
+        (b"\xef\xbb\xbf[a]\nk = 1\n", "byte order mark (BOM), which botocore cannot read"),
+    ],
+)
+def test_malformed_files_are_never_written(cli: Mfaenv, isolated: Path, body: bytes, fragment: str) -> None:
+    _creds(isolated).write_bytes(body)
+    line = cli.fails("logout", "--write-profile", "mfa", "--no-env", code=2)
+    assert fragment in line and "cannot " in line
+    assert _creds(isolated).read_bytes() == body
+
+
+def test_twenty_writers_at_once(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+    assert mfaenv("login", "--token-code", CODE).code == 0  # cache the session: the writers race on the file only
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "mfaenv", "login", "--write-profile", f"w{i}", "--no-env"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        for i in range(20)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    parser = configparser.RawConfigParser()
+    parser.read_string(_creds(isolated).read_text())
+    assert {f"w{i}" for i in range(20)} <= set(parser.sections())
+    assert parser["default"]["aws_access_key_id"] == user.key_id
+
+
+KILL_WRITER = """
+import datetime as dt, sys
+from pathlib import Path
+from mfaenv import credfile
+from mfaenv.plan import Session
+path, n = Path(sys.argv[1]), 0
+while True:
+    n += 1
+    s = Session(f"ASIA{n:016d}", "x" * 2000 + str(n), "t" * 3000, dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc), "default")
+    credfile.write_session(path, f"k{n % 3}", s, "default", lambda m: None)
+"""
+
+
+def test_sigkill_leaves_old_or_new_never_a_mix(user: IamUser, isolated: Path) -> None:
+    path = _creds(isolated)
+    original_default = path.read_text()
+    rng = random.Random(7)
+    for _ in range(40):
+        p = subprocess.Popen([sys.executable, "-c", KILL_WRITER, str(path)], stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.15, 0.6))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        text = path.read_text()
+        parser = configparser.RawConfigParser()
+        parser.read_string(text)  # complete, parseable
+        assert text.startswith(original_default)  # the long-term profile intact, byte for byte
+        for section in parser.sections():
+            if section != "default":  # every session section is whole: all keys, full-length values
+                sec = parser[section]
+                n = int(sec["aws_access_key_id"][4:])
+                assert sec["aws_secret_access_key"] == "x" * 2000 + str(n) and len(sec["aws_session_token"]) == 3000
+    assert len(parser.sections()) > 1  # the writer did get to write
