@@ -10,9 +10,10 @@ import contextlib
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TextIO
 
-from mfaenv import cache, inputs, sts
+from mfaenv import cache, inputs, sts, usedcodes
 from mfaenv.config import SourceProfile, choose_profile, load_profile
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
@@ -97,9 +98,24 @@ def _new_session(
                 duration = inputs.parse_duration(explicit_duration, root=True)
             else:
                 duration = min(duration, inputs.MAX_ROOT_DURATION)
-        if code is None:
-            code = _code_from_command(req.token_command, env) if req.token_command else _ask_code(terminal, serial)
-    return sts.get_session_token(profile, serial, code, duration, now), serial
+        codes = cache.folder(dict(env)).parent
+        if code is None and not req.token_command:
+            code = _ask_code(terminal, serial, codes, now)
+        else:
+            code = code or _code_from_command(req.token_command or "", env)
+            _refuse_reused(codes, serial, code, now)
+    session = sts.get_session_token(profile, serial, code, duration, now)
+    usedcodes.remember(codes, serial, code, now)
+    return session, serial
+
+
+def _refuse_reused(folder: Path, serial: str, code: str, now: dt.datetime) -> None:
+    when = usedcodes.used_at(folder, serial, code, now)
+    if when is not None:
+        raise MfaenvError(
+            f"this MFA code was already used at {when:%H:%M:%S} UTC, and AWS accepts each code once; "
+            "wait for the next code"
+        )
 
 
 def _given_code(code: str | None) -> str | None:
@@ -183,13 +199,17 @@ def _code_from_command(command: str, env: Mapping[str, str]) -> str:
     return code
 
 
-def _ask_code(terminal: _Terminal, serial: str) -> str:
+def _ask_code(terminal: _Terminal, serial: str, codes: Path, now: dt.datetime) -> str:
     tty = terminal.get("the MFA code")
     _, wr = tty
     for _ in range(CODE_ATTEMPTS):
         code = inputs.check_code(ask(tty, f"MFA code for {serial}: "))
-        if code:
+        if code and usedcodes.used_at(codes, serial, code, now) is None:
             return code
-        wr.write("mfaenv: the code is the 6 digits your MFA device shows\n")
+        wr.write(
+            "mfaenv: that code was already used; wait for the next one\n"
+            if code
+            else "mfaenv: the code is the 6 digits your MFA device shows\n"
+        )
         wr.flush()
     raise MfaenvError(f"no valid MFA code after {CODE_ATTEMPTS} tries")

@@ -57,16 +57,16 @@ def test_fresh_forget_rotation_and_margin_call_sts(
         assert mfaenv("login", "--token-code", CODE, env=env).code == 0
         assert mfaenv("login", env=env).code == 0  # cached
         assert len(rec.requests) == 1
-        assert mfaenv("login", "--fresh", "--token-code", CODE, env=env).code == 0
+        assert mfaenv("login", "--fresh", "--token-code", "700002", env=env).code == 0
         assert len(rec.requests) == 2
         # A margin longer than the session: the entry is not good enough.
-        assert mfaenv("login", "--token-code", CODE, env={**env, "MFAENV_MARGIN": "13h"}).code == 0
+        assert mfaenv("login", "--token-code", "700003", env={**env, "MFAENV_MARGIN": "13h"}).code == 0
         assert len(rec.requests) == 3
         r = mfaenv("logout", "--forget", env={**env, "MFAENV_PROFILE": "default"})
         assert "forgot 1 cached session(s) of profile default" in r.err
         assert _cache_entries(isolated) == []
         mfaenv.fails("login", code=2, env=env)  # nothing cached: needs a code again
-        assert mfaenv("login", "--token-code", CODE, env=env).code == 0
+        assert mfaenv("login", "--token-code", "700004", env=env).code == 0
         assert len(rec.requests) == 4
         # A rotated long-term key never finds the old entry.
         import boto3
@@ -83,8 +83,24 @@ def test_fresh_forget_rotation_and_margin_call_sts(
             f"[default]\naws_access_key_id = {new['AccessKeyId']}\naws_secret_access_key = {new['SecretAccessKey']}\n"
         )
         mfaenv.fails("login", code=2, env=env)
-        assert mfaenv("login", "--token-code", CODE, env=env).code == 0
+        assert mfaenv("login", "--token-code", "700005", env=env).code == 0
         assert rec.signing_keys()[-1] == new["AccessKeyId"]
+
+
+def test_a_used_code_is_refused_before_any_call(user: IamUser, mfaenv: Mfaenv, moto_server: str) -> None:
+    with Recorder(moto_server).running() as rec:
+        env = {"AWS_ENDPOINT_URL_STS": rec.url}
+        assert mfaenv("login", "--token-code", CODE, env=env).code == 0
+        line = mfaenv.fails("login", "--fresh", "--token-code", CODE, code=2, env=env)
+        assert "already used at" in line and "wait for the next code" in line
+        line = mfaenv.fails("login", "--fresh", "--token-command", f"echo {CODE}", code=2, env=env)
+        assert "wait for the next code" in line
+        assert len(rec.requests) == 1  # refused locally
+        assert mfaenv("login", "--fresh", "--token-code", "246802", env=env).code == 0
+    # Only a salted hash is kept, in a private file.
+    (used,) = Path(os.environ["XDG_CACHE_HOME"]).glob("mfaenv/used-codes.json")
+    assert CODE not in used.read_text() and "246802" not in used.read_text()
+    assert used.stat().st_mode & 0o077 == 0
 
 
 def test_no_cache_writes_nothing(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:

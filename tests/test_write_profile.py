@@ -83,7 +83,7 @@ def test_botocore_reads_the_written_profile(user: IamUser, mfaenv: Mfaenv, isola
 
 def test_a_written_profile_renews_from_its_source(user: IamUser, mfaenv: Mfaenv) -> None:
     assert mfaenv("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE).code == 0
-    r = mfaenv("login", "--fresh", "--token-code", CODE, env={"AWS_PROFILE": "mfa"})
+    r = mfaenv("login", "--fresh", "--token-code", "135791", env={"AWS_PROFILE": "mfa"})
     assert r.code == 0 and "export MFAENV_PROFILE=default;" in r.out, r
 
 

@@ -1,0 +1,64 @@
+"""MFA codes already used, remembered briefly so a reuse is refused before any call.
+
+AWS accepts each one-time code once; a second GetSessionToken with it fails
+as "invalid code", which misleads. A code lives 30 s, and AWS accepts codes a
+step or so either side, so a use is remembered for 3 minutes. Only a salted
+hash of (serial, code) is kept, in a 0600 file beside the session cache; the
+salt is random per file, so the file says nothing about past codes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+REMEMBER = 180  # seconds
+
+
+def _digest(salt: str, serial: str, code: str) -> str:
+    return hashlib.sha256(f"{salt}\0{serial}\0{code}".encode()).hexdigest()
+
+
+def _load(path: Path) -> dict[str, object]:
+    try:
+        doc = json.loads(path.read_bytes())
+        return doc if isinstance(doc, dict) and isinstance(doc.get("salt"), str) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def used_at(folder: Path, serial: str, code: str, now: dt.datetime) -> dt.datetime | None:
+    """When this code was used for this device, if within the window."""
+    doc = _load(folder / "used-codes.json")
+    salt, seen = doc.get("salt"), doc.get("used")
+    if not isinstance(salt, str) or not isinstance(seen, dict):
+        return None
+    when = seen.get(_digest(salt, serial, code))
+    if not isinstance(when, (int, float)) or now.timestamp() - when > REMEMBER:
+        return None
+    return dt.datetime.fromtimestamp(when, dt.timezone.utc)
+
+
+def remember(folder: Path, serial: str, code: str, now: dt.datetime) -> None:
+    path = folder / "used-codes.json"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    doc = _load(path)
+    salt = doc.get("salt") if isinstance(doc.get("salt"), str) else secrets.token_hex(16)
+    seen = doc.get("used") if isinstance(doc.get("used"), dict) else {}
+    fresh = {k: v for k, v in seen.items() if isinstance(v, (int, float)) and now.timestamp() - v <= REMEMBER}  # type: ignore[union-attr]
+    fresh[_digest(str(salt), serial, code)] = now.timestamp()
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".used-codes.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump({"salt": salt, "used": fresh}, f)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
