@@ -9,6 +9,7 @@ from botocore.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 from mfaenv.config import SourceProfile
@@ -16,11 +17,23 @@ from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
 
 # Bounded time on a dead or slow endpoint: 3 attempts (standard retry mode,
-# which retries throttling, 5xx and transport errors with backoff), each
-# connect at most 5 s and read at most 15 s.
-CONNECT_TIMEOUT = 5
-READ_TIMEOUT = 15
+# which retries throttling, 5xx and transport errors with jittered backoff of
+# at most a few seconds), each connecting within 3 s and answering within 10 s.
+# STS answers in well under a second, so a refused port fails at once, a
+# silent one within about 15 s, and one that accepts but never answers within
+# about 40 s. MFAENV_CONNECT_TIMEOUT, MFAENV_READ_TIMEOUT, MFAENV_MAX_ATTEMPTS change them.
+CONNECT_TIMEOUT = 3
+READ_TIMEOUT = 10
 MAX_ATTEMPTS = 3
+
+
+def _setting(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise MfaenvError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
 
 
 def _client(profile: SourceProfile, service: str) -> Any:
@@ -34,9 +47,9 @@ def _client(profile: SourceProfile, service: str) -> Any:
 
     session = botocore.session.Session(profile=profile.name)
     config = botocore.config.Config(
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
-        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        connect_timeout=_setting("MFAENV_CONNECT_TIMEOUT", CONNECT_TIMEOUT),
+        read_timeout=_setting("MFAENV_READ_TIMEOUT", READ_TIMEOUT),
+        retries={"mode": "standard", "total_max_attempts": _setting("MFAENV_MAX_ATTEMPTS", MAX_ATTEMPTS)},
         user_agent_appid="mfaenv",
     )
     try:

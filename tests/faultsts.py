@@ -7,7 +7,10 @@ user meets come from here, in the XML STS sends: same codes, same messages.
 from __future__ import annotations
 
 import http.server
+import socket
+import struct
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -35,6 +38,11 @@ TRICKY_SECRET = 'tr!cky\'$x`y\\z "q" !! %p'
 
 #: name -> (HTTP status, body); the codes and messages are the ones STS sends.
 ANSWERS: dict[str, tuple[int, bytes]] = {
+    # STS answers a reused code exactly as a wrong one.
+    "reused-code": (
+        403,
+        error_doc("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. "),
+    ),
     "bad-code": (
         403,
         error_doc("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. "),
@@ -68,9 +76,15 @@ ANSWERS: dict[str, tuple[int, bytes]] = {
 }
 
 
+#: Transport faults: behaviours, not documents.
+TRANSPORT = ("slow", "reset-mid-body", "close-without-answer")
+
+
 class FaultSts:
     def __init__(self, answer: str) -> None:
-        self.status, self.body = ANSWERS[answer]
+        self.answer = answer
+        self.status, self.body = ANSWERS[answer if answer in ANSWERS else "ok"]
+        assert answer in ANSWERS or answer in TRANSPORT, answer
         self.hits = 0
         self.url = ""
 
@@ -82,6 +96,23 @@ class FaultSts:
             def do_POST(self) -> None:  # noqa: N802
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 fault.hits += 1
+                if fault.answer == "slow":
+                    time.sleep(3)  # past the read timeout the test sets (1 s)
+                if fault.answer == "close-without-answer":
+                    self.close_connection = True
+                    return
+                if fault.answer == "reset-mid-body":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/xml")
+                    self.send_header("Content-Length", str(len(fault.body)))
+                    self.end_headers()
+                    self.wfile.write(fault.body[:80])
+                    self.wfile.flush()
+                    # SO_LINGER 0: close with a TCP reset instead of a clean end.
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
                 self.send_response(fault.status)
                 self.send_header("Content-Type", "text/xml")
                 self.send_header("Content-Length", str(len(fault.body)))
@@ -92,6 +123,7 @@ class FaultSts:
                 pass
 
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True  # a handler still sleeping must not hold up shutdown
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:

@@ -50,6 +50,10 @@ _ARGV: dict[str, list[str]] = {
 
 SHELLS = tuple(_SCRIPTS)
 
+#: Generated values that round-tripped, per shell, with no mismatch and no
+#: executed payload (a failure stops the test); printed in the run's summary.
+TRIED: dict[str, int] = {}
+
 
 def require(shell: str) -> str:
     """The shell's binary; skip if missing, except in CI where missing is a failure."""

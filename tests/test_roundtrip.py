@@ -6,6 +6,8 @@ child dumps them all, so thousands of values cost seconds, not minutes.
 
 from __future__ import annotations
 
+import math
+import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 from mfaenv import shells
 from mfaenv.errors import UnrepresentableValue
 from mfaenv.plan import EnvChange
-from tests.realshells import SHELLS, evaluate
+from tests.realshells import SHELLS, TRIED, evaluate
 
 # Values that break naive quoting somewhere; several would run a command
 # (creating a file in the shell's cwd) if they escaped their quotes.
@@ -171,14 +173,25 @@ def test_nasty_values_round_trip(shell: str, tmp_path: Path) -> None:
     round_trip(shell, values, tmp_path)
 
 
+#: Values per shell for the generated round trip: a few hundred by default,
+#: 10,000 in CI (.ci/run sets MFAENV_VALUES_PER_SHELL).
+TARGET = int(os.environ.get("MFAENV_VALUES_PER_SHELL", "300"))
+BATCH = 100
+
+
 @pytest.mark.parametrize("shell", SHELLS)
 def test_generated_values_round_trip(shell: str, tmp_path_factory: pytest.TempPathFactory) -> None:
-    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(st.lists(VALUE, min_size=1, max_size=60))
+    examples = max(3, math.ceil(TARGET / (BATCH * 0.9)))  # a few values per batch may be unrepresentable (tcsh)
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(st.lists(VALUE, min_size=BATCH, max_size=BATCH))
     def check(values: list[str]) -> None:
-        round_trip(shell, [v for v in values if representable(shell, v)], tmp_path_factory.mktemp(shell))
+        kept = [v for v in values if representable(shell, v)]
+        round_trip(shell, kept, tmp_path_factory.mktemp(shell))
+        TRIED[shell] = TRIED.get(shell, 0) + len(kept)
 
     check()
+    assert TRIED.get(shell, 0) >= TARGET, f"only {TRIED.get(shell)} values tried in {shell}"
 
 
 def _export_round_trip(shell: str, key: str, secret: str, token: str, tmp: Path) -> None:

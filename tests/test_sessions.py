@@ -202,3 +202,17 @@ def test_fast_paths_import_no_botocore(user: IamUser, mfaenv: Mfaenv, args: list
     imported = {line.split("|")[-1].strip().split(".")[0] for line in p.stderr.decode().splitlines() if "|" in line}
     assert "mfaenv" in imported
     assert not {"boto3", "botocore"} & imported
+
+
+def test_secrets_only_in_private_files(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+    assert mfaenv("login", "--token-code", CODE).code == 0
+    assert mfaenv("login", "--write-profile", "mfa", "--no-env").code == 0
+    holders = []
+    for path in isolated.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            assert CODE.encode() not in data, path  # the MFA code is in no file at all
+            if MOTO_SESSION_SECRET.encode() in data or user.secret.encode() in data:
+                holders.append(path)
+                assert path.stat().st_mode & 0o077 == 0, f"{path} holds a secret and others can read it"
+    assert {p.name for p in holders} == {"credentials"} | {p.name for p in _cache_entries(isolated)}

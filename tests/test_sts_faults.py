@@ -17,6 +17,10 @@ AUTH, NETWORK, AWS = 3, 4, 5
     ("answer", "code", "fragment"),
     [
         ("bad-code", AUTH, "STS rejected the MFA code: it is wrong, or was already used"),
+        ("reused-code", AUTH, "STS rejected the MFA code: it is wrong, or was already used"),
+        ("slow", NETWORK, "did not answer in time; check the network and try again"),
+        ("reset-mid-body", NETWORK, "the connection failed"),
+        ("close-without-answer", NETWORK, "the connection failed"),
         ("session-creds", AUTH, "holds session credentials, and GetSessionToken needs long-term keys"),
         ("unknown-key", AUTH, "AWS does not know the access key of profile 'default'"),
         ("bad-signature", AUTH, "the secret key does not match the key id, or this machine's clock is off"),
@@ -33,10 +37,15 @@ AUTH, NETWORK, AWS = 3, 4, 5
 def test_sts_fault(user: IamUser, mfaenv: Mfaenv, answer: str, code: int, fragment: str) -> None:
     with FaultSts(answer).running() as sts:
         started = time.monotonic()
-        line = mfaenv.fails("login", "--token-code", CODE, code=code, env={"AWS_ENDPOINT_URL_STS": sts.url})
+        env = {"AWS_ENDPOINT_URL_STS": sts.url, "MFAENV_READ_TIMEOUT": "1"}
+        line = mfaenv.fails("login", "--token-code", CODE, code=code, env=env)
         elapsed = time.monotonic() - started
     assert fragment in line
-    assert "faultsecret" not in line
+    # --debug adds a traceback, and still no secret: not the planted session key, the code, or the profile's key.
+    audit = Mfaenv(secrets=(*mfaenv.secrets, "faultsecret/KEY+EXAMPLE", "FwoGZXIvYXdzEFAULTTOKEN"))
+    with FaultSts(answer).running() as sts:
+        debug = audit("--debug", "login", "--token-code", "975310", env={**env, "AWS_ENDPOINT_URL_STS": sts.url})
+    assert debug.code == code and debug.out == "" and fragment in debug.err
     assert sts.hits >= 1
     assert elapsed < 60  # a generous bound, not a benchmark: retries are capped
 
