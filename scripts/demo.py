@@ -103,7 +103,7 @@ def _show(statements: str, shell_args: list[str], env: dict[str, str], home: str
     path = os.path.join(home, "statements")
     with open(path, "w") as f:
         f.write(statements)
-    binary = shell.name  # the POSIX family is shown in bash
+    binary = shell.alias  # bash, zsh, dash, ... as asked or detected
     script = {
         "bash": f'eval "$(cat {path})"; env',
         "fish": f"cat {path} | source; env",
