@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -27,13 +28,33 @@ from mfaenv.plan import Session
 DEFAULT_MARGIN = 15 * 60
 
 
+#: Only files named like this are ever read, pruned or deleted here.
+_ENTRY = re.compile(r"[0-9a-f]{24}-[0-9a-f]{24}\.json\Z")
+
+
 def folder(env: dict[str, str] | None = None) -> Path:
+    """The private folder of entries: a `sessions` folder of its own, even under MFAENV_CACHE_DIR."""
     env = os.environ if env is None else env  # type: ignore[assignment]
     if env.get("MFAENV_CACHE_DIR"):
-        return Path(env["MFAENV_CACHE_DIR"])
+        return Path(env["MFAENV_CACHE_DIR"]).absolute() / "sessions"
     import platformdirs  # the per-OS cache folder (XDG on Linux, ~/Library/Caches, %LOCALAPPDATA%)
 
     return Path(platformdirs.user_cache_dir("mfaenv", appauthor=False)) / "sessions"
+
+
+def _entries(base: Path) -> list[Path]:
+    return sorted(p for p in base.glob("*.json") if _ENTRY.match(p.name)) if base.is_dir() else []
+
+
+def _when(value: object) -> dt.datetime | None:
+    """An entry's Expiration as an aware datetime; None for anything damaged."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 def _digest(*parts: str) -> str:
@@ -69,23 +90,31 @@ def lookup(base: Path, profile: str, key_id: str, serial: str | None, now: dt.da
 def _read(path: Path, profile: str) -> Session | None:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # no entry, or no cache folder at all
     except OSError as e:
         raise MfaenvError(f"cannot read the session cache entry {path}: {e.strerror}") from None
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(f.fileno())
-        if os.name != "nt" and (info.st_mode & 0o077 or info.st_uid != os.getuid()):
+        if os.name != "nt" and info.st_uid != os.getuid():
+            raise MfaenvError(
+                f"refusing the session cache entry {path}: it belongs to uid {info.st_uid}, not to you "
+                f"(uid {os.getuid()}); delete it"
+            )
+        if os.name != "nt" and info.st_mode & 0o077:
             raise MfaenvError(
                 f"refusing the session cache entry {path}: its mode is {stat.filemode(info.st_mode)} "
                 "(others could read the session); delete it, or `chmod 600` it if you trust it"
             )
         try:
             doc = json.loads(f.read())
-            exp = dt.datetime.fromisoformat(doc["Expiration"].replace("Z", "+00:00"))
-            return Session(doc["AccessKeyId"], doc["SecretAccessKey"], doc["SessionToken"], exp, profile)
+            exp = _when(doc.get("Expiration"))
+            key, secret, token = doc["AccessKeyId"], doc["SecretAccessKey"], doc["SessionToken"]
         except (ValueError, KeyError, TypeError, AttributeError):
             return None  # damaged: treated as absent, replaced by the next login
+        if exp is None or not all(isinstance(v, str) and v for v in (key, secret, token)):
+            return None
+        return Session(key, secret, token, exp, profile)
 
 
 def store(base: Path, profile: str, key_id: str, serial: str, session: Session, now: dt.datetime) -> None:
@@ -117,7 +146,7 @@ def store(base: Path, profile: str, key_id: str, serial: str, session: Session, 
 def forget(base: Path, profile: str) -> int:
     """Delete every entry of `profile`; the number deleted."""
     count = 0
-    for path in base.glob("*.json") if base.is_dir() else ():
+    for path in _entries(base):
         try:
             if json.loads(path.read_bytes()).get("Profile") == profile:
                 path.unlink()
@@ -128,10 +157,10 @@ def forget(base: Path, profile: str) -> int:
 
 
 def _prune(base: Path, now: dt.datetime) -> None:
-    for path in base.glob("*.json"):
+    for path in _entries(base):
         with contextlib.suppress(OSError, ValueError, AttributeError):
-            exp = json.loads(path.read_bytes()).get("Expiration")
-            if not exp or dt.datetime.fromisoformat(exp) <= now:
+            exp = _when(json.loads(path.read_bytes()).get("Expiration"))
+            if exp is None or exp <= now:
                 path.unlink()
 
 

@@ -158,6 +158,12 @@ def _drop_leftovers(target: Path) -> None:
 
 
 def _replace(target: Path, data: bytes, warn: Callable[[str], None]) -> None:
+    if target.exists() and os.name != "nt" and target.stat().st_uid != os.geteuid():
+        # A rename would hand the file to us (sudo with the user's HOME) and lock its owner out.
+        raise MfaenvError(
+            f"refusing to edit {target}: it belongs to uid {target.stat().st_uid}, and this is uid {os.geteuid()} "
+            "(sudo?); run mfaenv as the file's owner"
+        )
     if target.exists():
         mode = stat.S_IMODE(target.stat().st_mode)
         if mode & 0o077:

@@ -71,9 +71,14 @@ def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime) -> Sessio
         if cached:
             return cached
 
-    session, serial = _new_session(req, env, profile, configured, code, duration, explicit_duration, now)
+    session, serial, code = _new_session(req, env, profile, configured, code, duration, explicit_duration, now)
+    # The session exists now: a cache that cannot be written must not cost it.
     if use_cache:
-        cache.store(cache.folder(dict(env)), profile.name, profile.access_key_id, serial, session, now)
+        try:
+            cache.store(cache.folder(dict(env)), profile.name, profile.access_key_id, serial, session, now)
+            usedcodes.remember(cache.folder(dict(env)), serial, code, now)
+        except (OSError, MfaenvError) as e:
+            say(f"warning: could not cache the session ({getattr(e, 'strerror', None) or e}); it is not shared")
     return session
 
 
@@ -86,7 +91,7 @@ def _new_session(
     duration: int,
     explicit_duration: str | None,
     now: dt.datetime,
-) -> tuple[Session, str]:
+) -> tuple[Session, str, str]:
     with contextlib.ExitStack() as stack:
         terminal = _Terminal(stack)
         if configured:
@@ -98,15 +103,13 @@ def _new_session(
                 duration = inputs.parse_duration(explicit_duration, root=True)
             else:
                 duration = min(duration, inputs.MAX_ROOT_DURATION)
-        codes = cache.folder(dict(env)).parent
+        codes = cache.folder(dict(env))
         if code is None and not req.token_command:
             code = _ask_code(terminal, serial, codes, now)
         else:
             code = code or _code_from_command(req.token_command or "", env)
             _refuse_reused(codes, serial, code, now)
-    session = sts.get_session_token(profile, serial, code, duration, now)
-    usedcodes.remember(codes, serial, code, now)
-    return session, serial
+    return sts.get_session_token(profile, serial, code, duration, now), serial, code
 
 
 def _refuse_reused(folder: Path, serial: str, code: str, now: dt.datetime) -> None:

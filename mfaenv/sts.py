@@ -70,7 +70,7 @@ def get_session_token(profile: SourceProfile, serial: str, code: str, duration: 
     try:
         reply = client.get_session_token(SerialNumber=serial, TokenCode=code, DurationSeconds=duration)
     except Exception as e:  # noqa: BLE001 - every botocore failure is mapped to one line
-        raise explain(e, client, profile, "GetSessionToken", (code,)) from None
+        raise explain(e, client, profile, "GetSessionToken", (code,), serial) from None
     return session_from_reply(reply, profile.name, now, client.meta.endpoint_url)
 
 
@@ -105,7 +105,9 @@ def list_mfa_devices(profile: SourceProfile, user: str | None) -> list[str]:
         raise explain(e, client, profile, "ListMFADevices") from None
 
 
-def explain(e: Exception, client: Any, profile: SourceProfile, op: str, secrets: tuple[str, ...] = ()) -> Exception:
+def explain(
+    e: Exception, client: Any, profile: SourceProfile, op: str, secrets: tuple[str, ...] = (), serial: str = "?"
+) -> Exception:
     """One line that says what failed and what to do; never a secret."""
     from botocore import exceptions as bx
     from botocore.parsers import ResponseParserError
@@ -117,6 +119,14 @@ def explain(e: Exception, client: Any, profile: SourceProfile, op: str, secrets:
         code, msg = str(err.get("Code", "")), str(err.get("Message", ""))
         status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         msg = redact(msg, secrets)
+        if "unable to validate MFA code" in msg or "verify your MFA serial" in msg:
+            # STS's answer to a serial that is not this user's device, which users
+            # otherwise read as a bad code and keep retrying.
+            return MfaenvError(
+                f"STS could not validate the code against MFA device {serial}: the serial is not a device of "
+                f"{who}; check --serial-number, MFAENV_MFA_SERIAL or mfa_serial",
+                Exit.AUTH,
+            )
         if "MultiFactorAuthentication failed" in msg or "invalid MFA one time pass code" in msg:
             return MfaenvError(
                 "STS rejected the MFA code: it is wrong, or was already used (AWS accepts each code once); "

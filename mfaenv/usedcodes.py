@@ -3,7 +3,7 @@
 AWS accepts each one-time code once; a second GetSessionToken with it fails
 as "invalid code", which misleads. A code lives 30 s, and AWS accepts codes a
 step or so either side, so a use is remembered for 3 minutes. Only a salted
-hash of (serial, code) is kept, in a 0600 file beside the session cache; the
+hash of (serial, code) is kept, in a 0600 file in the private cache folder; the
 salt is random per file, so the file says nothing about past codes.
 """
 
@@ -27,10 +27,17 @@ def _digest(salt: str, serial: str, code: str) -> str:
 
 def _load(path: Path) -> dict[str, object]:
     try:
-        doc = json.loads(path.read_bytes())
-        return doc if isinstance(doc, dict) and isinstance(doc.get("salt"), str) else {}
-    except (OSError, ValueError):
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
         return {}
+    with os.fdopen(fd, "rb") as f:
+        if os.name != "nt" and os.fstat(f.fileno()).st_uid != os.getuid():
+            return {}  # not ours: trust nothing in it
+        try:
+            doc = json.loads(f.read())
+        except ValueError:
+            return {}
+    return doc if isinstance(doc, dict) and isinstance(doc.get("salt"), str) else {}
 
 
 def used_at(folder: Path, serial: str, code: str, now: dt.datetime) -> dt.datetime | None:
@@ -40,7 +47,8 @@ def used_at(folder: Path, serial: str, code: str, now: dt.datetime) -> dt.dateti
     if not isinstance(salt, str) or not isinstance(seen, dict):
         return None
     when = seen.get(_digest(salt, serial, code))
-    if not isinstance(when, (int, float)) or now.timestamp() - when > REMEMBER:
+    # A time in the future (a clock set back) is ignored rather than blocking the code forever.
+    if not isinstance(when, (int, float)) or not -60 <= now.timestamp() - when <= REMEMBER:
         return None
     return dt.datetime.fromtimestamp(when, dt.timezone.utc)
 

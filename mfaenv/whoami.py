@@ -73,9 +73,12 @@ def whoami(env: Mapping[str, str]) -> Identity:
     config = botocore.config.Config(
         connect_timeout=5, read_timeout=15, retries={"mode": "standard", "total_max_attempts": 3}
     )
-    client = session.create_client(
-        "sts", region_name=session.get_config_variable("region") or "us-east-1", config=config
-    )
+    try:
+        client = session.create_client(
+            "sts", region_name=session.get_config_variable("region") or "us-east-1", config=config
+        )
+    except (bx.BotoCoreError, ValueError) as e:  # config it cannot read, an endpoint URL it refuses
+        raise MfaenvError(f"botocore cannot set up the sts client: {str(e).splitlines()[0]}") from None
     try:
         reply: dict[str, Any] = client.get_caller_identity()
     except Exception as e:  # noqa: BLE001 - mapped to one line

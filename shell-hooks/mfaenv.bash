@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# mfaenv hook for bash. Load it from ~/.bashrc with:
+# mfaenv hook for bash 4.2 or later. Load it from ~/.bashrc with:
 #     eval "$(mfaenv init bash)"            # add --prompt to put the segment in PS1
 # Then `mfaenv login` / `mfaenv logout` change this shell, and $MFAENV_PS1 holds
 # the prompt segment (`aws:work 11h52m`), computed without forking a process.
@@ -10,6 +10,10 @@ mfaenv() {
     \builtin local _mfaenv_out _mfaenv_rc=0
     case "${1-}" in
         login | logout)
+            if [[ " $* " == *" --help "* || " $* " == *" -h "* ]]; then
+                \command mfaenv "$@" # help text is for reading, not for eval
+                \builtin return
+            fi
             _mfaenv_out="$(\command mfaenv "$1" --shell bash "${@:2}")" || _mfaenv_rc=$?
             if [[ $_mfaenv_rc -eq 0 ]]; then
                 \builtin eval "$_mfaenv_out"
@@ -82,7 +86,8 @@ _mfaenv_install_prompt() {
 }
 
 # Install once, in front, so the hook sees the command's $? and hands it on.
-if [[ -n ${PROMPT_COMMAND+x} && ${PROMPT_COMMAND@a} == *a* ]]; then
+# `declare -p`, not ${PROMPT_COMMAND@a}, which bash 4.2 and 4.3 lack.
+if [[ $(\builtin declare -p PROMPT_COMMAND 2>/dev/null) == "declare -a"* ]]; then
     # The array form of bash 5.1.
     if [[ " ${PROMPT_COMMAND[*]} " != *' _mfaenv_prompt '* ]]; then
         PROMPT_COMMAND=(_mfaenv_prompt "${PROMPT_COMMAND[@]}")

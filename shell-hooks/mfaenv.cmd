@@ -13,7 +13,8 @@ mfaenv.exe %*
 exit /b %ERRORLEVEL%
 
 :apply
-rem Each output line is one `set "K=V"` statement; mfaenv refuses values
+rem A failure exits 1 here whatever mfaenv's own code was (for /f hides it);
+rem the reason is on stderr. Each output line is one `set "K=V"` statement; mfaenv refuses values
 rem with characters cmd would re-read (%% ! ^ & and quotes), and prints
 rem nothing at all when it fails, so a failed login applies nothing.
 set "_mfaenv_lines="
@@ -21,7 +22,7 @@ for /f "delims=" %%i in ('mfaenv.exe %* --shell cmd') do (
     %%i
     set "_mfaenv_lines=1"
 )
-if /i "%~1"=="logout" goto restore_prompt
+if /i "%~1"=="logout" goto after_logout
 if not defined _mfaenv_lines (
     set "_mfaenv_lines="
     exit /b 1
@@ -32,7 +33,10 @@ if not defined MFAENV_SAVED_PROMPT set "MFAENV_SAVED_PROMPT=$P$G"
 set "PROMPT=[aws:%MFAENV_PROFILE% until %AWS_CREDENTIAL_EXPIRATION:~11,5%Z] %MFAENV_SAVED_PROMPT%"
 exit /b 0
 
-:restore_prompt
+:after_logout
+rem No statements while a session is still set: logout failed (its message
+rem is on stderr); keep the prompt, which still tells the truth.
+if not defined _mfaenv_lines if defined MFAENV_PROFILE exit /b 1
 set "_mfaenv_lines="
 if defined MFAENV_SAVED_PROMPT set "PROMPT=%MFAENV_SAVED_PROMPT%"
 set "MFAENV_SAVED_PROMPT="

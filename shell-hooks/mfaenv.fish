@@ -9,6 +9,10 @@
 function mfaenv --description 'AWS MFA sessions in this shell'
     switch "$argv[1]"
         case login logout
+            if contains -- --help $argv; or contains -- -h $argv
+                command mfaenv $argv # help text is for reading, not for source
+                return
+            end
             set -l out (command mfaenv $argv[1] --shell fish $argv[2..-1] | string collect)
             set -l rc $pipestatus[1]
             if test $rc -eq 0

@@ -8,7 +8,8 @@
 # For login/logout, run the program and load its output only if it succeeded.
 def --env --wrapped mfaenv [...args] {
     let verb = ($args | get -o 0 | default '')
-    if $verb in [login logout] {
+    # Help text is for reading, not for load-env.
+    if $verb in [login logout] and not ('--help' in $args or '-h' in $args) {
         let out = (^mfaenv $verb --shell nu ...($args | skip 1) | complete)
         if ($out.stderr | is-not-empty) { print -e --no-newline $out.stderr }
         if $out.exit_code == 0 {

@@ -15,7 +15,9 @@ $null = New-Module -Name mfaenv-hook -ScriptBlock {
     # program's status.
     function global:mfaenv {
         $exe = _mfaenv_exe
-        if ($args.Count -gt 0 -and ($args[0] -eq 'login' -or $args[0] -eq 'logout')) {
+        # Help text is for reading, not for Invoke-Expression.
+        $help = $args -contains '--help' -or $args -contains '-h'
+        if ($args.Count -gt 0 -and ($args[0] -eq 'login' -or $args[0] -eq 'logout') -and -not $help) {
             $rest = @($args | Select-Object -Skip 1)
             $out = & $exe $args[0] --shell pwsh @rest | Out-String
             if ($LASTEXITCODE -eq 0 -and $out) {

@@ -55,7 +55,13 @@ if ( $#argv == 0 ) then
 else
     # Not an `else if`: csh substitutes $argv[1] even where it skips a branch.
     set _mfaenv_verb = "$argv[1]"
-    if ( "$_mfaenv_verb" == login || "$_mfaenv_verb" == logout ) then
+    set _mfaenv_help = 0
+    foreach _mfaenv_arg ( $argv:q )
+        if ( "$_mfaenv_arg" == --help || "$_mfaenv_arg" == -h ) set _mfaenv_help = 1
+    end
+    unset _mfaenv_arg
+    # Help text is for reading, not for eval.
+    if ( ( "$_mfaenv_verb" == login || "$_mfaenv_verb" == logout ) && $_mfaenv_help == 0 ) then
         # A failed run prints nothing, so an empty result applies nothing;
         # $status after the backquotes is the program's.
         set _mfaenv_out = "`\mfaenv $argv:q --shell tcsh`"
@@ -66,6 +72,6 @@ else
         \mfaenv $argv:q
         set _mfaenv_rc = $status
     endif
-    unset _mfaenv_verb
+    unset _mfaenv_verb _mfaenv_help
 endif
 set status = $_mfaenv_rc

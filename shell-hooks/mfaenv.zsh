@@ -12,6 +12,10 @@ function mfaenv() {
     \builtin local _mfaenv_out _mfaenv_rc=0
     case "${1-}" in
         login | logout)
+            if (( ${@[(Ie)--help]} || ${@[(Ie)-h]} )); then
+                \command mfaenv "$@"  # help text is for reading, not for eval
+                \builtin return
+            fi
             _mfaenv_out="$(\command mfaenv "$1" --shell zsh "${@:2}")" || _mfaenv_rc=$?
             if (( _mfaenv_rc == 0 )); then
                 \builtin eval "$_mfaenv_out"

@@ -47,6 +47,14 @@ ANSWERS: dict[str, tuple[int, bytes]] = {
         403,
         error_doc("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. "),
     ),
+    "wrong-serial": (
+        403,
+        error_doc(
+            "AccessDenied",
+            "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number "
+            "is valid and associated with this user.",
+        ),
+    ),
     "session-creds": (403, error_doc("AccessDenied", "Cannot call GetSessionToken with session credentials")),
     "unknown-key": (403, error_doc("InvalidClientTokenId", "The security token included in the request is invalid.")),
     "bad-signature": (

@@ -355,3 +355,29 @@ def test_hooks_ship_in_the_wheel(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for hook in ("mfaenv.bash", "mfaenv.zsh", "mfaenv.fish", "mfaenv.ps1", "mfaenv.tcsh", "mfaenv.nu", "mfaenv.cmd"):
         assert f"mfaenv/shell-hooks/{hook}" in names
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish", "tcsh"])
+def test_help_through_the_wrapper_is_shown_not_evaluated(shell: str, tmp_path: Path) -> None:
+    require(shell)
+    load = {
+        "bash": 'eval "$(mfaenv init bash)"',
+        "zsh": 'eval "$(mfaenv init zsh)"',
+        "fish": "mfaenv init fish | source",
+        "tcsh": 'eval "`mfaenv init tcsh`"',
+    }[shell]
+    argv = {"tcsh": ["tcsh", "-f", "-c"]}.get(shell, [shell, "-c"])
+    p = subprocess.run([*argv, f"{load}; mfaenv login --help; mfaenv logout -h"], capture_output=True, text=True)
+    assert "Usage: mfaenv login" in p.stdout and "Usage: mfaenv logout" in p.stdout, p
+    assert p.stderr == "", p.stderr
+
+
+def test_fish_warns_about_a_universal_aws_profile(user: IamUser, tmp_path: Path) -> None:
+    require("fish")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}  # universal variables live in a private place
+    script = (
+        f"set -Ux AWS_PROFILE default; mfaenv login --shell fish --token-code {CODE} | source; set -e -U AWS_PROFILE"
+    )
+    # Not --no-config: fish 3.6 keeps no universal variables then.
+    p = subprocess.run(["fish", "-c", script], capture_output=True, text=True, env=env)
+    assert "AWS_PROFILE is a universal variable and stays set; erase it with: set -e -U AWS_PROFILE" in p.stderr, p

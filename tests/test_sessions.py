@@ -20,7 +20,7 @@ PRODUCER = " ".join(MFAENV)
 
 
 def _cache_entries(home: Path) -> list[Path]:
-    return sorted((home / ".cache" / "mfaenv" / "sessions").glob("*.json"))
+    return sorted(p for p in (home / ".cache" / "mfaenv" / "sessions").glob("*.json") if p.name != "used-codes.json")
 
 
 def test_second_terminal_reuses_the_session_without_a_code(
@@ -98,7 +98,7 @@ def test_a_used_code_is_refused_before_any_call(user: IamUser, mfaenv: Mfaenv, m
         assert len(rec.requests) == 1  # refused locally
         assert mfaenv("login", "--fresh", "--token-code", "246802", env=env).code == 0
     # Only a salted hash is kept, in a private file.
-    (used,) = Path(os.environ["XDG_CACHE_HOME"]).glob("mfaenv/used-codes.json")
+    (used,) = Path(os.environ["XDG_CACHE_HOME"]).glob("mfaenv/sessions/used-codes.json")
     assert CODE not in used.read_text() and "246802" not in used.read_text()
     assert used.stat().st_mode & 0o077 == 0
 
@@ -216,3 +216,25 @@ def test_secrets_only_in_private_files(user: IamUser, mfaenv: Mfaenv, isolated: 
                 holders.append(path)
                 assert path.stat().st_mode & 0o077 == 0, f"{path} holds a secret and others can read it"
     assert {p.name for p in holders} == {"credentials"} | {p.name for p in _cache_entries(isolated)}
+
+
+def test_damaged_entries_and_foreign_files(user: IamUser, mfaenv: Mfaenv, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "package.json").write_text('{"name": "x"}')
+    env = {"MFAENV_CACHE_DIR": str(shared)}
+    assert mfaenv("login", "--token-code", CODE, env=env).code == 0
+    (entry,) = (shared / "sessions").glob("[0-9a-f]*-*.json")
+    for damaged in ('{"Expiration": 12345}', '{"Expiration": "2099-01-01T00:00:00"}', "not json"):
+        entry.write_text(damaged)
+        r = mfaenv("login", "--fresh", "--token-code", str(100000 + len(damaged)), env=env)
+        assert r.code == 0, r
+    assert (shared / "package.json").read_text() == '{"name": "x"}'  # not ours: untouched
+
+
+def test_unwritable_cache_costs_no_session(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+    blocker = isolated / "not-a-dir"
+    blocker.write_text("")
+    r = mfaenv("login", "--token-code", CODE, env={"MFAENV_CACHE_DIR": str(blocker)})
+    assert r.code == 0 and "export AWS_SESSION_TOKEN=" in r.out
+    assert "warning: could not cache the session" in r.err

@@ -17,6 +17,7 @@ AUTH, NETWORK, AWS = 3, 4, 5
     ("answer", "code", "fragment"),
     [
         ("bad-code", AUTH, "STS rejected the MFA code: it is wrong, or was already used"),
+        ("wrong-serial", AUTH, "could not validate the code against MFA device arn:aws:iam::123456789012:mfa/"),
         ("reused-code", AUTH, "STS rejected the MFA code: it is wrong, or was already used"),
         ("slow", NETWORK, "did not answer in time; check the network and try again"),
         ("reset-mid-body", NETWORK, "the connection failed"),

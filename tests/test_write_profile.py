@@ -207,3 +207,13 @@ def test_sigkill_leaves_old_or_new_never_a_mix(user: IamUser, isolated: Path) ->
                 n = int(sec["aws_access_key_id"][4:])
                 assert sec["aws_secret_access_key"] == "x" * 2000 + str(n) and len(sec["aws_session_token"]) == 3000
     assert len(parser.sections()) > 1  # the writer did get to write
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the file to another user")
+def test_a_file_of_another_user_is_not_taken_over(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+    path = _creds(isolated)
+    os.chown(path, 65534, 65534)
+    before = path.read_bytes()
+    line = mfaenv.fails("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE, code=2)
+    assert "belongs to uid 65534" in line and "run mfaenv as the file's owner" in line
+    assert path.read_bytes() == before and path.stat().st_uid == 65534

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mfaenv.plan import MOVED_ASIDE
 from mfaenv.shells.base import Shell
 
 
@@ -24,4 +25,12 @@ class Fish(Shell):
         # `mfaenv logout | source; and ...` stop; an `if` with no branch taken returns 0.
         # -g: the hook sources this inside a function, where an unscoped
         # erase would look at function-local variables first.
-        return f"if set -q -g {name}; set -e -g {name}; end;"
+        line = f"if set -q -g {name}; set -e -g {name}; end;"
+        if name in MOVED_ASIDE:
+            # A universal (`set -Ux`) survives: erasing it would change every
+            # fish session for good. Say so, since the JS SDK would sign with it.
+            line += (
+                f" if set -q -U {name}; echo 'mfaenv: {name} is a universal variable and stays set; "
+                f"erase it with: set -e -U {name}' >&2; end;"
+            )
+        return line
