@@ -1,4 +1,4 @@
-from mfaenv.cli import run
+from mfaenv.main import run
 
 if __name__ == "__main__":
     run()

@@ -18,15 +18,11 @@ import json
 import os
 import re
 import stat
-import tempfile
+import sys
 from pathlib import Path
 
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
-
-#: Reuse a cached session only while more than this is left (MFAENV_MARGIN changes it).
-DEFAULT_MARGIN = 15 * 60
-
 
 #: Only files named like this are ever read, pruned or deleted here.
 _ENTRY = re.compile(r"[0-9a-f]{24}-[0-9a-f]{24}\.json\Z")
@@ -37,7 +33,12 @@ def folder(env: dict[str, str] | None = None) -> Path:
     env = os.environ if env is None else env  # type: ignore[assignment]
     if env.get("MFAENV_CACHE_DIR"):
         return Path(env["MFAENV_CACHE_DIR"]).absolute() / "sessions"
-    import platformdirs  # the per-OS cache folder (XDG on Linux, ~/Library/Caches, %LOCALAPPDATA%)
+    if sys.platform.startswith("linux"):
+        # What platformdirs answers on Linux (the XDG rule), without its import on every login.
+        xdg = env.get("XDG_CACHE_HOME", "").strip()
+        base = Path(xdg) if os.path.isabs(xdg) else Path(os.path.expanduser("~/.cache"))
+        return base / "mfaenv" / "sessions"
+    import platformdirs  # ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows
 
     return Path(platformdirs.user_cache_dir("mfaenv", appauthor=False)) / "sessions"
 
@@ -129,6 +130,8 @@ def store(base: Path, profile: str, key_id: str, serial: str, session: Session, 
         "SessionToken": session.session_token,
         "Expiration": session.expiration.astimezone(dt.timezone.utc).isoformat() if session.expiration else None,
     }
+    import tempfile  # only when writing: 10 ms a cache hit need not pay
+
     fd, tmp = tempfile.mkstemp(dir=base, prefix=".tmp-", suffix=".json")  # created 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

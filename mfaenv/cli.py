@@ -1,25 +1,23 @@
-"""The command line: parse options, call the core, write one result. Thin.
+"""The command line, with click: options, help and usage errors. Thin.
 
-Every command that prints shell code builds the whole text first and writes
-it in one write at the end, so a failure anywhere leaves stdout empty and
-`eval "$(mfaenv login)"` applies nothing.
+The commands' bodies are in mfaenv.commands; mfaenv.main runs the common
+forms of the fast commands without importing click at all (mfaenv.fast), and
+everything else, --help and every mistake included, through here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from mfaenv import __version__, shells
+from mfaenv import __version__, commands
 from mfaenv.errors import Exit, MfaenvError
-from mfaenv.plan import Session, iso_utc, plan_login, plan_logout
+from mfaenv.plan import iso_utc, plan_login
 
 _shell_option = click.option(
     "--shell",
@@ -27,16 +25,6 @@ _shell_option = click.option(
     metavar="NAME",
     help="Shell to print for (default: detected; MFAENV_SHELL also sets it).",
 )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _write(text: str) -> None:
-    # Bytes with \n line ends: a text stream would write \r\n on Windows.
-    sys.stdout.buffer.write(text.encode("utf-8"))
-    sys.stdout.buffer.flush()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,20 +61,6 @@ def _login_options(f: Callable[..., None]) -> Callable[..., None]:
     return f
 
 
-def _session(
-    profile: str | None,
-    serial_number: str | None,
-    token_code: str | None,
-    token_command: str | None,
-    duration: str | None,
-    fresh: bool,
-    env: dict[str, str],
-) -> Session:
-    from mfaenv.login import LoginRequest, login
-
-    return login(LoginRequest(profile, serial_number, token_code, token_command, duration, fresh), env, _now())
-
-
 @main.command("login")
 @_login_options
 @click.option(
@@ -99,31 +73,9 @@ def _session(
 )
 @click.option("--no-env", is_flag=True, help="With --write-profile: print no statements (for cron and scripts).")
 @_shell_option
-def login_cmd(shell_name: str | None, write_profile: str | None, no_env: bool, **opts: Any) -> None:
+def login(**opts: Any) -> None:
     """Start an MFA session (or reuse a cached one) and print the statements that set it."""
-    env = dict(os.environ)
-    if no_env and write_profile is None:
-        raise MfaenvError("--no-env only makes sense with --write-profile: the session would go nowhere")
-    shell = None if no_env else shells.resolve(shell_name, env)
-    if shell is not None and sys.stdout.isatty():
-        # Nobody can evaluate what goes to a terminal: say how, and print no secret.
-        hint = " (or add --no-env to only write the profile)" if write_profile is not None else ""
-        raise MfaenvError(f"stdout is a terminal, so nothing would be applied; run: {shell.usage()}{hint}")
-    session = _session(env=env, **opts)
-    text = shell.render(plan_login(session, env)) if shell else ""
-    if write_profile is not None:
-        from mfaenv import credfile
-        from mfaenv.config import config_paths
-
-        name = write_profile or f"{session.profile}-mfa"
-        path = Path(config_paths(env)[1][1])
-        credfile.write_session(path, name, session, session.profile, _warn)
-        print(f"mfaenv: wrote the session into [{name}] of {path}; use it with --profile {name}", file=sys.stderr)
-    _write(text)
-
-
-def _warn(message: str) -> None:
-    print(f"mfaenv: {message}", file=sys.stderr)
+    commands.login(**opts)
 
 
 @main.command()
@@ -134,68 +86,27 @@ def _warn(message: str) -> None:
 @click.option("--write-profile", metavar="NAME", help="Remove section [NAME] that `login --write-profile` wrote.")
 @click.option("--no-env", is_flag=True, help="With --write-profile: print no statements.")
 @_shell_option
-def logout(forget: bool, profile: str | None, write_profile: str | None, no_env: bool, shell_name: str | None) -> None:
+def logout(**opts: Any) -> None:
     """Print the statements that end the session in this shell."""
-    env = dict(os.environ)
-    text = "" if no_env else shells.resolve(shell_name, env).render(plan_logout(env))
-    if write_profile:
-        from mfaenv import credfile
-        from mfaenv.config import config_paths
-
-        path = Path(config_paths(env)[1][1])
-        if credfile.remove_session(path, write_profile, _warn):
-            print(f"mfaenv: removed [{write_profile}] from {path}", file=sys.stderr)
-        else:
-            print(f"mfaenv: {path} has no [{write_profile}]; nothing to remove", file=sys.stderr)
-    if forget:
-        from mfaenv import cache
-
-        name = profile or env.get("MFAENV_PROFILE")
-        if not name:
-            raise MfaenvError("--forget needs a profile: this shell has no mfaenv session; pass --profile")
-        count = cache.forget(cache.folder(env), name)
-        print(f"mfaenv: forgot {count} cached session(s) of profile {name}", file=sys.stderr)
-    _write(text)
+    commands.logout(**opts)
 
 
 @main.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--label", metavar="NAME", help="Name shown as the session's profile (MFAENV_PROFILE).")
 @_shell_option
-def export(file: str | None, label: str | None, shell_name: str | None) -> None:
+def export(**opts: Any) -> None:
     """Print statements for STS JSON read from FILE or stdin.
 
     Takes `aws sts get-session-token` output or credential_process JSON.
     """
-    from mfaenv import stsjson
-
-    env = dict(os.environ)
-    shell = shells.resolve(shell_name, env)
-    if file in (None, "-"):
-        if sys.stdin.isatty():
-            raise MfaenvError(
-                "export reads STS JSON from a FILE or stdin; pipe `aws sts get-session-token ...` into it"
-            )
-        source, data = "stdin", sys.stdin.buffer.read()
-    else:
-        source = file
-        try:
-            with open(file, "rb") as f:
-                data = f.read()
-        except OSError as e:
-            raise MfaenvError(f"cannot read {file}: {e.strerror}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise MfaenvError(f"{source} is not UTF-8 text") from None
-    session = stsjson.parse(text, source, label or "", _now())
-    _write(shell.render(plan_login(session, env)))
+    commands.export(**opts)
 
 
 @main.command()
 @click.argument("shell_name", metavar="[SHELL]", required=False)
 @click.option("--prompt", is_flag=True, help="Also put the segment in front of your prompt.")
-def init(shell_name: str | None, prompt: bool) -> None:
+def init(**opts: Any) -> None:
     """Print the shell hook: `mfaenv login` then changes the shell it runs in.
 
     \b
@@ -204,10 +115,7 @@ def init(shell_name: str | None, prompt: bool) -> None:
     fish:  mfaenv init fish | source         in config.fish
     pwsh:  mfaenv init pwsh | Out-String | Invoke-Expression   in $PROFILE
     """
-    from mfaenv import hooks
-
-    shell = shells.resolve(shell_name, dict(os.environ))
-    _write(hooks.hook(shell.alias, prompt))
+    commands.init(**opts)
 
 
 @main.command()
@@ -219,18 +127,7 @@ def status(as_json: bool) -> None:
     Exit status: 0 valid, 10 expiring within the margin (MFAENV_MARGIN,
     default 15m), 11 expired, 12 no session.
     """
-    import json
-
-    from mfaenv import cache, inputs
-    from mfaenv import status as st
-
-    env = dict(os.environ)
-    margin = (
-        inputs.parse_span(env["MFAENV_MARGIN"], "MFAENV_MARGIN") if env.get("MFAENV_MARGIN") else cache.DEFAULT_MARGIN
-    )
-    result = st.read(env, _now(), margin)
-    _write(json.dumps(result.as_json()) + "\n" if as_json else st.describe(result) + "\n")
-    raise click.exceptions.Exit(int(result.state))
+    raise click.exceptions.Exit(commands.status(as_json))
 
 
 @main.command()
@@ -243,11 +140,11 @@ def whoami(as_json: bool) -> None:
 
     identity = who(dict(os.environ))
     if as_json:
-        _write(json.dumps(dataclasses.asdict(identity)) + "\n")
+        commands.write(json.dumps(dataclasses.asdict(identity)) + "\n")
         return
     for warning in identity.warnings:
         print(f"mfaenv: warning: {warning}", file=sys.stderr)
-    _write(
+    commands.write(
         f"{identity.arn}\naccount {identity.account}, user id {identity.user_id}\ncredentials from {identity.source}\n"
     )
 
@@ -260,7 +157,7 @@ def exec_cmd(command: tuple[str, ...], **opts: Any) -> NoReturn:
     from mfaenv.plan import apply
 
     env = dict(os.environ)
-    session = _session(env=env, **opts)
+    session = commands.session(env, **opts)
     child_env = apply(plan_login(session, env), env)
     sys.stdout.flush()
     if os.name == "nt":  # no real exec on Windows: wait and pass the status on
@@ -289,7 +186,7 @@ def credential_process(**opts: Any) -> None:
     import json
 
     env = dict(os.environ)
-    session = _session(env=env, **opts)
+    session = commands.session(env, **opts)
     doc = {
         "Version": 1,
         "AccessKeyId": session.access_key_id,
@@ -297,7 +194,7 @@ def credential_process(**opts: Any) -> None:
         "SessionToken": session.session_token,
         "Expiration": iso_utc(session.expiration) if session.expiration else None,
     }
-    _write(json.dumps({k: v for k, v in doc.items() if v is not None}) + "\n")
+    commands.write(json.dumps({k: v for k, v in doc.items() if v is not None}) + "\n")
 
 
 @main.command()
@@ -314,42 +211,4 @@ def policy(user: str | None, max_age: str | None) -> None:
 
     age = inputs.parse_span(max_age, "--max-age") if max_age else None
     print(f"mfaenv: {pol.EXPLANATION}", file=sys.stderr)
-    _write(json.dumps(pol.force_mfa(user, age), indent=2) + "\n")
-
-
-def run(argv: list[str] | None = None) -> NoReturn:
-    """Entry point: one line on stderr and a documented exit code for every failure."""
-    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
-    try:
-        # Without standalone mode, click returns a command's Exit code instead of raising it.
-        result = main.main(args=argv, prog_name="mfaenv", standalone_mode=False)
-        code = result if isinstance(result, int) else 0
-    except MfaenvError as e:
-        if debug:
-            import traceback
-
-            traceback.print_exc()
-        print(f"mfaenv: {e.message}", file=sys.stderr)
-        code = int(e.code)
-    except click.exceptions.Exit as e:
-        code = e.exit_code
-    except click.ClickException as e:
-        hint = f"; see `{e.ctx.command_path} --help`" if isinstance(e, click.UsageError) and e.ctx else ""
-        print(f"mfaenv: {e.format_message().rstrip('.')}{hint}", file=sys.stderr)
-        code = int(Exit.INPUT)
-    except click.Abort:
-        print("mfaenv: interrupted", file=sys.stderr)
-        code = 130
-    except KeyboardInterrupt:
-        print("\nmfaenv: interrupted", file=sys.stderr)
-        code = 130
-    except BrokenPipeError:
-        # The reader went away; nothing useful to say, and stderr may be gone too.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 141
-    except Exception as e:  # noqa: BLE001 - a bug: no traceback (it could hold values) unless asked
-        if debug:
-            raise
-        print(f"mfaenv: internal error ({type(e).__name__}); rerun with --debug and report it", file=sys.stderr)
-        code = int(Exit.INTERNAL)
-    sys.exit(code)
+    commands.write(json.dumps(pol.force_mfa(user, age), indent=2) + "\n")

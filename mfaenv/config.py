@@ -10,8 +10,8 @@ or the instance metadata service instead of saying what is wrong.
 from __future__ import annotations
 
 import configparser
-import dataclasses
 import os
+from collections import namedtuple
 from collections.abc import Mapping
 
 from mfaenv.errors import MfaenvError
@@ -19,14 +19,13 @@ from mfaenv.errors import MfaenvError
 _NOT_STATIC = ("role_arn", "credential_process", "sso_session", "sso_start_url", "web_identity_token_file")
 
 
-@dataclasses.dataclass(frozen=True)
-class SourceProfile:
-    name: str
-    access_key_id: str
-    secret_access_key: str = dataclasses.field(repr=False)
-    mfa_serial: str | None
-    region: str
-    settings: Mapping[str, str] = dataclasses.field(repr=False, default_factory=dict)
+class SourceProfile(namedtuple("SourceProfile", "name access_key_id secret_access_key mfa_serial region settings")):
+    """A profile's long-term keys and what else it sets (settings: the merged key/values)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:  # the secret key never reaches a log or a traceback
+        return f"SourceProfile(name={self.name!r}, access_key_id={self.key_hint()!r}, region={self.region!r})"
 
     def key_hint(self) -> str:
         """The key id as AWS consoles show it: enough to recognise, not to use."""

@@ -12,6 +12,9 @@ MIN_DURATION = 900
 MAX_DURATION = 129_600
 MAX_ROOT_DURATION = 3_600
 DEFAULT_DURATION = 43_200  # STS's own default: 12 hours
+#: A cached session is reused, and `status` says "valid" rather than "expiring",
+#: while more than this is left (MFAENV_MARGIN changes it).
+DEFAULT_MARGIN = 15 * 60
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z")
 _CODE = re.compile(r"[0-9]{6}\Z")

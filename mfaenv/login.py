@@ -7,11 +7,9 @@ the controlling terminal only, so this works under `eval "$(mfaenv login)"`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
+from collections import namedtuple
 from collections.abc import Mapping
-from pathlib import Path
-from typing import TextIO
 
 from mfaenv import cache, inputs, sts, usedcodes
 from mfaenv.config import SourceProfile, choose_profile, load_profile
@@ -19,17 +17,27 @@ from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
 from mfaenv.terminal import ask, open_tty, run_token_command, say
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import TextIO
+
 CODE_ATTEMPTS = 3
 
 
-@dataclasses.dataclass(frozen=True)
-class LoginRequest:
-    profile: str | None = None
-    serial: str | None = None
-    token_code: str | None = dataclasses.field(default=None, repr=False)
-    token_command: str | None = None
-    duration: str | None = None
-    fresh: bool = False  # skip the cache
+class LoginRequest(
+    namedtuple(
+        "LoginRequest",
+        "profile serial token_code token_command duration fresh",
+        defaults=(None, None, None, None, None, False),
+    )
+):
+    """What the user asked for; `fresh` skips the cache."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:  # the one-time code stays out of logs
+        return f"LoginRequest(profile={self.profile!r}, serial={self.serial!r}, fresh={self.fresh!r})"
 
 
 class _Terminal:
@@ -61,7 +69,7 @@ def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime) -> Sessio
     duration = inputs.DEFAULT_DURATION if explicit_duration is None else inputs.parse_duration(explicit_duration)
     code = _given_code(req.token_code)
     margin = (
-        inputs.parse_span(env["MFAENV_MARGIN"], "MFAENV_MARGIN") if env.get("MFAENV_MARGIN") else cache.DEFAULT_MARGIN
+        inputs.parse_span(env["MFAENV_MARGIN"], "MFAENV_MARGIN") if env.get("MFAENV_MARGIN") else inputs.DEFAULT_MARGIN
     )
     profile = load_profile(choose_profile(req.profile, env), env)
     configured = _configured_serial(req, env, profile)

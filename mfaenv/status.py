@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import enum
+from collections import namedtuple
 from collections.abc import Mapping
 
 
@@ -17,13 +17,11 @@ class State(enum.IntEnum):
     NONE = 12  # no session in this environment
 
 
-@dataclasses.dataclass(frozen=True)
-class Status:
-    state: State
-    profile: str | None
-    expires: dt.datetime | None
-    seconds_left: int | None
-    source: str  # where the expiry came from
+class Status(namedtuple("Status", "state profile expires seconds_left source")):
+    """state: State; profile: str | None; expires: aware datetime | None;
+    seconds_left: int | None; source: the variable the expiry came from."""
+
+    __slots__ = ()
 
     def as_json(self) -> dict[str, object]:
         return {

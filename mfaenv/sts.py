@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Any
 
-from mfaenv.config import SourceProfile
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+
+    from mfaenv.config import SourceProfile
 
 # Bounded time on a dead or slow endpoint: 3 attempts (standard retry mode,
 # which retries throttling, 5xx and transport errors with jittered backoff of

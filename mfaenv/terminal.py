@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
-from collections.abc import Iterator, Mapping
-from typing import TextIO
 
 from mfaenv.errors import MfaenvError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from typing import TextIO
 
 #: Variables a token command never sees: it needs none of our secrets.
 _HIDDEN_FROM_COMMANDS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
@@ -63,6 +65,8 @@ def run_token_command(command: str, env: Mapping[str, str]) -> str:
     stderr and stdin stay on the terminal (a YubiKey may ask for a touch); its
     environment lacks our secrets, and the code comes back on a pipe, never argv.
     """
+    import subprocess
+
     child_env = {k: v for k, v in env.items() if k not in _HIDDEN_FROM_COMMANDS}
     try:
         done = subprocess.run(

@@ -14,9 +14,10 @@ import datetime as dt
 import hashlib
 import json
 import os
-import secrets
-import tempfile
-from pathlib import Path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
 
 REMEMBER = 180  # seconds
 
@@ -54,6 +55,9 @@ def used_at(folder: Path, serial: str, code: str, now: dt.datetime) -> dt.dateti
 
 
 def remember(folder: Path, serial: str, code: str, now: dt.datetime) -> None:
+    import secrets
+    import tempfile
+
     path = folder / "used-codes.json"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     doc = _load(path)

@@ -86,6 +86,6 @@ def whoami(env: Mapping[str, str]) -> Identity:
         from mfaenv.sts import explain
 
         # explain() names the profile; here it is whatever the SDK chain chose.
-        who = SourceProfile(source_of(method, env), creds.access_key or "????????", "", None, "")
+        who = SourceProfile(source_of(method, env), creds.access_key or "????????", "", None, "", {})
         raise explain(e, client, who, "GetCallerIdentity") from None
     return Identity(reply["Arn"], reply["Account"], reply["UserId"], source_of(method, env), warnings_for(method, env))

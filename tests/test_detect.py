@@ -74,7 +74,7 @@ def test_override_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shellingham, "detect_shell", lambda: ("zsh", "/bin/zsh"))
     assert shells.resolve("fish", {"MFAENV_SHELL": "tcsh"}).name == "fish"
     assert shells.resolve(None, {"MFAENV_SHELL": "tcsh"}).name == "tcsh"
-    assert isinstance(shells.resolve(None, {"SHELL": "/bin/fish"}), shells.SHELLS["zsh"])
+    assert shells.resolve(None, {"SHELL": "/bin/fish"}).alias == "zsh"
 
 
 @pytest.mark.parametrize(

@@ -238,3 +238,57 @@ def test_unwritable_cache_costs_no_session(user: IamUser, mfaenv: Mfaenv, isolat
     r = mfaenv("login", "--token-code", CODE, env={"MFAENV_CACHE_DIR": str(blocker)})
     assert r.code == 0 and "export AWS_SESSION_TOKEN=" in r.out
     assert "warning: could not cache the session" in r.err
+
+
+FAST_CASES = [
+    ["status"],
+    ["status", "--json"],
+    ["logout"],
+    ["logout", "--shell", "fish"],
+    ["logout", "--shell=tcsh"],
+    ["init", "zsh"],
+    ["init", "bash", "--prompt"],
+    ["init", "--prompt", "fish"],
+    ["init"],
+    ["init", "klingon"],
+    ["export", "-", "--shell", "nu", "--label", "x"],
+    ["export", "--shell", "cmd"],
+    ["login", "--shell", "bash"],
+    ["login", "-p", "default", "--duration=1h"],
+    ["login", "--fresh", "--profile", "nope"],
+    ["login", "--token-code", "12"],
+    ["status", "--jsonx"],
+    ["logout", "--shell"],
+    ["init", "bash", "extra"],
+]
+
+
+@pytest.mark.parametrize("args", FAST_CASES, ids=" ".join)
+def test_fast_path_answers_exactly_as_click(user: IamUser, mfaenv: Mfaenv, args: list[str]) -> None:
+    assert mfaenv("login", "--token-code", CODE).code == 0  # a cached session for `login`
+    env = {"MFAENV_PROFILE": "work", "MFAENV_EXPIRES": str(int(time.time()) + 3630), "MFAENV_SHELL": "bash"}
+    doc = b'{"Version": 1, "AccessKeyId": "AKIAX", "SecretAccessKey": "s/+=", "SessionToken": "t"}'
+    fast = mfaenv(*args, env=env, input=doc)
+    slow = mfaenv(*args, env={**env, "MFAENV_NO_FAST": "1"}, input=doc)
+    import re
+
+    def same(text: str) -> str:  # seconds pass between the two runs
+        return re.sub(r'"seconds_left": \d+', "", text)
+
+    assert (fast.code, same(fast.out), fast.err) == (slow.code, same(slow.out), slow.err)
+
+
+@pytest.mark.parametrize("args", [["status"], ["logout"], ["init", "bash"], ["export", "-"], ["login"]])
+def test_fast_path_imports_no_click(user: IamUser, mfaenv: Mfaenv, args: list[str]) -> None:
+    assert mfaenv("login", "--token-code", CODE).code == 0
+    doc = b'{"Version": 1, "AccessKeyId": "AKIAX", "SecretAccessKey": "s"}'
+    p = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "mfaenv", *args],
+        input=doc,
+        capture_output=True,
+        timeout=60,
+        start_new_session=True,
+    )
+    assert p.returncode in (0, 12), p.stderr[-2000:]
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in p.stderr.decode().splitlines() if "|" in line}
+    assert "mfaenv" in imported and "click" not in imported

@@ -7,6 +7,7 @@ $SHELL (%COMSPEC% on Windows); `--shell` and MFAENV_SHELL override both.
 
 from __future__ import annotations
 
+import importlib
 import ntpath
 import os
 import posixpath
@@ -14,20 +15,25 @@ from collections.abc import Mapping
 
 from mfaenv.errors import MfaenvError
 from mfaenv.shells.base import Shell
-from mfaenv.shells.cmd import Cmd
-from mfaenv.shells.csh import Tcsh
-from mfaenv.shells.elvish import Elvish
-from mfaenv.shells.fish import Fish
-from mfaenv.shells.nushell import Nushell
-from mfaenv.shells.posix import Posix
-from mfaenv.shells.powershell import PowerShell
-from mfaenv.shells.xonsh import Xonsh
 
 __all__ = ["SHELLS", "Shell", "detect", "lookup", "names"]
 
-#: Every accepted name, mapped to its shell class.
-SHELLS: dict[str, type[Shell]] = {
-    alias: cls for cls in (Posix, Fish, PowerShell, Cmd, Tcsh, Nushell, Elvish, Xonsh) for alias in cls.aliases
+#: Every accepted name -> (module, class). A shell's module is imported only
+#: when that shell is used: one small module instead of eight on every run.
+SHELLS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(
+        ("bash", "zsh", "sh", "dash", "ash", "ksh", "ksh93", "mksh", "yash", "busybox"), ("posix", "Posix")
+    ),
+    "fish": ("fish", "Fish"),
+    "pwsh": ("powershell", "PowerShell"),
+    "powershell": ("powershell", "PowerShell"),
+    "cmd": ("cmd", "Cmd"),
+    "tcsh": ("csh", "Tcsh"),
+    "csh": ("csh", "Tcsh"),
+    "nu": ("nushell", "Nushell"),
+    "nushell": ("nushell", "Nushell"),
+    "elvish": ("elvish", "Elvish"),
+    "xonsh": ("xonsh", "Xonsh"),
 }
 
 
@@ -46,8 +52,10 @@ def _normalise(name: str) -> str:
 
 def lookup(name: str) -> Shell | None:
     alias = _normalise(name)
-    cls = SHELLS.get(alias)
-    return cls(alias) if cls else None
+    if alias not in SHELLS:
+        return None
+    module, cls = SHELLS[alias]
+    return getattr(importlib.import_module(f"mfaenv.shells.{module}"), cls)(alias)  # type: ignore[no-any-return]
 
 
 def resolve(requested: str | None, env: Mapping[str, str]) -> Shell:

@@ -9,10 +9,13 @@ backquote eval and fish's `eval (...)` join lines into one.
 from __future__ import annotations
 
 import re
-from typing import ClassVar
 
 from mfaenv.errors import UnrepresentableValue
 from mfaenv.plan import EnvChange
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (8 ms)
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -20,8 +23,6 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 class Shell:
     #: The name `--shell` takes and the docs use.
     name: ClassVar[str]
-    #: Every name detection may report for this shell (process names, $SHELL).
-    aliases: ClassVar[tuple[str, ...]] = ()
     #: How a user evaluates `mfaenv login` in this shell; `{cmd}` is replaced.
     eval_usage: ClassVar[str]
 

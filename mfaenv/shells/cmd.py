@@ -16,7 +16,6 @@ _SAFE = re.compile(r"[A-Za-z0-9+/=._:@ -]*\Z")
 
 class Cmd(Shell):
     name = "cmd"
-    aliases = ("cmd",)
     eval_usage = "for /f \"delims=\" %i in ('{cmd} --shell cmd') do @%i"
 
     def quote(self, value: str) -> str:

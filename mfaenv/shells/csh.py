@@ -8,7 +8,6 @@ from mfaenv.shells.base import Shell
 
 class Tcsh(Shell):
     name = "tcsh"
-    aliases = ("tcsh", "csh")
     eval_usage = 'eval "`{cmd}`"'
 
     def quote(self, value: str) -> str:

@@ -7,7 +7,6 @@ from mfaenv.shells.base import Shell
 
 class Elvish(Shell):
     name = "elvish"
-    aliases = ("elvish",)
     eval_usage = "eval ({cmd} | slurp)"
 
     def quote(self, value: str) -> str:

@@ -8,7 +8,6 @@ from mfaenv.shells.base import Shell
 
 class Fish(Shell):
     name = "fish"
-    aliases = ("fish",)
     eval_usage = "{cmd} | source"
 
     def quote(self, value: str) -> str:

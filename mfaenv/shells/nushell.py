@@ -10,7 +10,6 @@ from mfaenv.shells.base import Shell, check_name, check_value
 
 class Nushell(Shell):
     name = "nu"
-    aliases = ("nu", "nushell")
     eval_usage = "{cmd} | from json | load-env"
 
     def render(self, change: EnvChange) -> str:

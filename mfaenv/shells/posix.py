@@ -9,7 +9,6 @@ from mfaenv.shells.base import Shell
 
 class Posix(Shell):
     name = "bash"
-    aliases = ("bash", "zsh", "sh", "dash", "ash", "ksh", "ksh93", "mksh", "yash", "busybox")
     eval_usage = 'eval "$({cmd})"'
 
     def quote(self, value: str) -> str:

@@ -13,7 +13,6 @@ _QUOTES = ("'", "\u2018", "\u2019", "\u201a", "\u201b")
 
 class PowerShell(Shell):
     name = "pwsh"
-    aliases = ("pwsh", "powershell")
     eval_usage = "{cmd} | Out-String | Invoke-Expression"
 
     def quote(self, value: str) -> str:

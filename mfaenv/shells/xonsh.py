@@ -7,7 +7,6 @@ from mfaenv.shells.base import Shell
 
 class Xonsh(Shell):
     name = "xonsh"
-    aliases = ("xonsh",)
     eval_usage = "execx($({cmd}))"
 
     def quote(self, value: str) -> str:

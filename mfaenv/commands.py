@@ -1,0 +1,159 @@
+"""What the commands do, without the option parser.
+
+click (mfaenv.cli) and the fast path (mfaenv.fast) both call these, so a
+fast-path run behaves exactly as the click one. No click import here: the
+commands a shell runs most (status, logout, init, export, a cached login)
+must start in a few tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+
+from mfaenv.errors import MfaenvError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (8 ms)
+if TYPE_CHECKING:
+    from mfaenv.plan import Session
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def write(text: str) -> None:
+    # Bytes with \n line ends: a text stream would write \r\n on Windows.
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.flush()
+
+
+def warn(message: str) -> None:
+    print(f"mfaenv: {message}", file=sys.stderr)
+
+
+def session(
+    env: dict[str, str],
+    profile: str | None = None,
+    serial_number: str | None = None,
+    token_code: str | None = None,
+    token_command: str | None = None,
+    duration: str | None = None,
+    fresh: bool = False,
+) -> Session:
+    from mfaenv.login import LoginRequest, login
+
+    return login(LoginRequest(profile, serial_number, token_code, token_command, duration, fresh), env, now())
+
+
+def login(
+    shell_name: str | None = None, write_profile: str | None = None, no_env: bool = False, **opts: object
+) -> None:
+    from mfaenv import shells
+    from mfaenv.plan import plan_login
+
+    env = dict(os.environ)
+    if no_env and write_profile is None:
+        raise MfaenvError("--no-env only makes sense with --write-profile: the session would go nowhere")
+    shell = None if no_env else shells.resolve(shell_name, env)
+    if shell is not None and sys.stdout.isatty():
+        # Nobody can evaluate what goes to a terminal: say how, and print no secret.
+        hint = " (or add --no-env to only write the profile)" if write_profile is not None else ""
+        raise MfaenvError(f"stdout is a terminal, so nothing would be applied; run: {shell.usage()}{hint}")
+    result = session(env, **opts)  # type: ignore[arg-type]
+    text = shell.render(plan_login(result, env)) if shell else ""
+    if write_profile is not None:
+        from pathlib import Path
+
+        from mfaenv import credfile
+        from mfaenv.config import config_paths
+
+        name = write_profile or f"{result.profile}-mfa"
+        path = Path(config_paths(env)[1][1])
+        credfile.write_session(path, name, result, result.profile, warn)
+        warn(f"wrote the session into [{name}] of {path}; use it with --profile {name}")
+    write(text)
+
+
+def logout(
+    forget: bool = False,
+    profile: str | None = None,
+    write_profile: str | None = None,
+    no_env: bool = False,
+    shell_name: str | None = None,
+) -> None:
+    from mfaenv import shells
+    from mfaenv.plan import plan_logout
+
+    env = dict(os.environ)
+    text = "" if no_env else shells.resolve(shell_name, env).render(plan_logout(env))
+    if write_profile:
+        from pathlib import Path
+
+        from mfaenv import credfile
+        from mfaenv.config import config_paths
+
+        path = Path(config_paths(env)[1][1])
+        if credfile.remove_session(path, write_profile, warn):
+            warn(f"removed [{write_profile}] from {path}")
+        else:
+            warn(f"{path} has no [{write_profile}]; nothing to remove")
+    if forget:
+        from mfaenv import cache
+
+        name = profile or env.get("MFAENV_PROFILE")
+        if not name:
+            raise MfaenvError("--forget needs a profile: this shell has no mfaenv session; pass --profile")
+        count = cache.forget(cache.folder(env), name)
+        warn(f"forgot {count} cached session(s) of profile {name}")
+    write(text)
+
+
+def export(file: str | None = None, label: str | None = None, shell_name: str | None = None) -> None:
+    from mfaenv import shells, stsjson
+    from mfaenv.plan import plan_login
+
+    env = dict(os.environ)
+    shell = shells.resolve(shell_name, env)
+    if file in (None, "-"):
+        if sys.stdin.isatty():
+            raise MfaenvError(
+                "export reads STS JSON from a FILE or stdin; pipe `aws sts get-session-token ...` into it"
+            )
+        source, data = "stdin", sys.stdin.buffer.read()
+    else:
+        source = str(file)
+        try:
+            with open(source, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise MfaenvError(f"cannot read {file}: {e.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise MfaenvError(f"{source} is not UTF-8 text") from None
+    write(shell.render(plan_login(stsjson.parse(text, source, label or "", now()), env)))
+
+
+def init(shell_name: str | None = None, prompt: bool = False) -> None:
+    from mfaenv import hooks, shells
+
+    shell = shells.resolve(shell_name, dict(os.environ))
+    write(hooks.hook(shell.alias, prompt))
+
+
+def status(as_json: bool = False) -> int:
+    """Print the state; return the exit status (0 valid, 10 expiring, 11 expired, 12 none)."""
+    import json
+
+    from mfaenv import inputs
+    from mfaenv import status as st
+
+    env = dict(os.environ)
+    margin = (
+        inputs.parse_span(env["MFAENV_MARGIN"], "MFAENV_MARGIN") if env.get("MFAENV_MARGIN") else inputs.DEFAULT_MARGIN
+    )
+    result = st.read(env, now(), margin)
+    write(json.dumps(result.as_json()) + "\n" if as_json else st.describe(result) + "\n")
+    return int(result.state)
