@@ -16,12 +16,14 @@ DEFAULT_DURATION = 43_200  # STS's own default: 12 hours
 #: while more than this is left (MFAENV_MARGIN changes it).
 DEFAULT_MARGIN = 15 * 60
 
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z")
-_CODE = re.compile(r"[0-9]{6}\Z")
-_CODE_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])")
+# Pattern strings, compiled by `re` (and cached there) on first use: compiling
+# them all at import costs a cached login a few milliseconds for nothing.
+_DURATION = r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z"
+_CODE = r"[0-9]{6}\Z"
+_CODE_IN_TEXT = r"(?<![0-9])[0-9]{6}(?![0-9])"
 # STS SerialNumber: 9-256 characters of [\w+=/:,.@-].
-_SERIAL = re.compile(r"[\w+=/:,.@-]{9,256}\Z", re.ASCII)
-_USER_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:user/")
+_SERIAL = r"(?a)[\w+=/:,.@-]{9,256}\Z"
+_USER_ARN = r"arn:aws[\w-]*:iam::\d{12}:user/"
 
 
 def parse_duration(text: str, *, root: bool = False) -> int:
@@ -44,7 +46,7 @@ def parse_span(text: str, source: str) -> int:
     t = text.strip().lower()
     if t.isdigit():
         return int(t)
-    m = _DURATION.match(t)
+    m = re.match(_DURATION, t)
     if not t or not m or not any(m.groups()):
         raise MfaenvError(f"{source} {text!r} is not a number of seconds or a span like 15m, 1h30m")
     d, h, mi, s = (int(g or 0) for g in m.groups())
@@ -59,22 +61,22 @@ def _span(seconds: int) -> str:
 def check_code(code: str) -> str | None:
     """The code without surrounding blanks if it is six digits, else None."""
     code = code.strip().replace(" ", "")
-    return code if _CODE.match(code) else None
+    return code if re.match(_CODE, code) else None
 
 
 def code_in_output(text: str) -> str | None:
     """The first six-digit number in a token command's output (ykman, op, ...)."""
-    m = _CODE_IN_TEXT.search(text)
+    m = re.search(_CODE_IN_TEXT, text)
     return m.group(0) if m else None
 
 
 def check_serial(serial: str, source: str) -> str:
     serial = serial.strip()
-    if _USER_ARN.match(serial):
+    if re.match(_USER_ARN, serial):
         raise MfaenvError(
             f"MFA serial {serial!r} from {source} is a user ARN; the device's ARN has ':mfa/' where this has ':user/'"
         )
-    if not _SERIAL.match(serial):
+    if not re.match(_SERIAL, serial):
         raise MfaenvError(
             f"MFA serial {serial!r} from {source} is not a device ARN (arn:aws:iam::ACCOUNT:mfa/NAME) or hardware serial"
         )
