@@ -381,3 +381,34 @@ def test_fish_warns_about_a_universal_aws_profile(user: IamUser, tmp_path: Path)
     # Not --no-config: fish 3.6 keeps no universal variables then.
     p = subprocess.run(["fish", "-c", script], capture_output=True, text=True, env=env)
     assert "AWS_PROFILE is a universal variable and stays set; erase it with: set -e -U AWS_PROFILE" in p.stderr, p
+
+
+def test_tcsh_and_nu_hooks_load_strictly_with_empty_stderr(tmp_path: Path) -> None:
+    require("tcsh")
+    require("nu")
+    env = {**os.environ, "MFAENV_PROFILE": "work", "MFAENV_EXPIRES": _at(42750), "NO_COLOR": "1"}
+    script = tmp_path / "load.tcsh"  # lines: csh parses a whole line before an alias defined on it exists
+    script.write_text('eval "`mfaenv init tcsh`"\neval "`mfaenv init tcsh`"\nprecmd\necho "[$MFAENV_PROMPT]"\n')
+    p = subprocess.run(["tcsh", "-e", "-f", str(script)], capture_output=True, text=True, env=env)
+    assert (p.returncode, p.stdout.strip(), p.stderr) == (0, "[aws:work 11h52m]", ""), p
+    hook = tmp_path / "mfaenv.nu"
+    hook.write_bytes(subprocess.run(["mfaenv", "init", "nu"], capture_output=True, check=True).stdout)
+    p = subprocess.run(
+        ["nu", "--no-config-file", "-c", f"source {hook}; source {hook}; print (mfaenv-prompt)"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert (p.returncode, p.stdout.strip(), p.stderr) == (0, "aws:work 11h52m", ""), p
+
+
+def test_status_and_prompt_agree(cli: object) -> None:
+    env = {**os.environ, "MFAENV_PROFILE": "work", "MFAENV_EXPIRES": _at(9 * 60 + 30), "NO_COLOR": "1"}
+    status = subprocess.run(["mfaenv", "status"], capture_output=True, text=True, env=env)
+    prompt = subprocess.run(
+        ["bash", "-c", 'eval "$(mfaenv init bash)"; _mfaenv_prompt; echo "$MFAENV_PS1"'],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert prompt.stdout.strip() == "aws:work 9m" and ", 9m left, expiring soon" in status.stdout
