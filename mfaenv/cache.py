@@ -13,38 +13,48 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import re
 import stat
 import sys
-from pathlib import Path
 
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
+
+try:  # CPython's own SHA-256: hashlib would load OpenSSL, 6 ms of every cached login
+    from _sha256 import sha256 as _sha256  # Python < 3.12
+except ImportError:
+    try:
+        from _sha2 import sha256 as _sha256  # type: ignore[no-redef]  # Python >= 3.12
+    except ImportError:
+        from hashlib import sha256 as _sha256  # type: ignore[no-redef]
 
 #: Only files named like this are ever read, pruned or deleted here.
 _ENTRY = re.compile(r"[0-9a-f]{24}-[0-9a-f]{24}\.json\Z")
 
 
-def folder(env: dict[str, str] | None = None) -> Path:
+def folder(env: dict[str, str] | None = None) -> str:
     """The private folder of entries: a `sessions` folder of its own, even under MFAENV_CACHE_DIR."""
     env = os.environ if env is None else env  # type: ignore[assignment]
     if env.get("MFAENV_CACHE_DIR"):
-        return Path(env["MFAENV_CACHE_DIR"]).absolute() / "sessions"
+        return os.path.join(os.path.abspath(env["MFAENV_CACHE_DIR"]), "sessions")
     if sys.platform.startswith("linux"):
         # What platformdirs answers on Linux (the XDG rule), without its import on every login.
         xdg = env.get("XDG_CACHE_HOME", "").strip()
-        base = Path(xdg) if os.path.isabs(xdg) else Path(os.path.expanduser("~/.cache"))
-        return base / "mfaenv" / "sessions"
+        base = xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache")
+        return os.path.join(base, "mfaenv", "sessions")
     import platformdirs  # ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows
 
-    return Path(platformdirs.user_cache_dir("mfaenv", appauthor=False)) / "sessions"
+    return os.path.join(platformdirs.user_cache_dir("mfaenv", appauthor=False), "sessions")
 
 
-def _entries(base: Path) -> list[Path]:
-    return sorted(p for p in base.glob("*.json") if _ENTRY.match(p.name)) if base.is_dir() else []
+def _entries(base: str) -> list[str]:
+    try:
+        names = os.listdir(base)
+    except OSError:  # no cache folder (yet), or not a folder
+        return []
+    return [os.path.join(base, n) for n in sorted(names) if _ENTRY.match(n)]
 
 
 def _when(value: object) -> dt.datetime | None:
@@ -59,25 +69,27 @@ def _when(value: object) -> dt.datetime | None:
 
 
 def _digest(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+    return _sha256("\0".join(parts).encode()).hexdigest()[:24]
 
 
 def _prefix(profile: str, key_id: str) -> str:
     return _digest("mfaenv-v1", profile, key_id)
 
 
-def _path(base: Path, profile: str, key_id: str, serial: str) -> Path:
-    return base / f"{_prefix(profile, key_id)}-{_digest(serial)}.json"
+def _path(base: str, profile: str, key_id: str, serial: str) -> str:
+    return os.path.join(base, f"{_prefix(profile, key_id)}-{_digest(serial)}.json")
 
 
-def lookup(base: Path, profile: str, key_id: str, serial: str | None, now: dt.datetime, margin: int) -> Session | None:
+def lookup(base: str, profile: str, key_id: str, serial: str | None, now: dt.datetime, margin: int) -> Session | None:
     """A cached session with more than `margin` seconds left, or None.
 
     Without a serial (the device would be looked up in IAM), any entry of this
     profile and key will do: it was made with one of the caller's devices.
     """
     paths = (
-        [_path(base, profile, key_id, serial)] if serial else sorted(base.glob(f"{_prefix(profile, key_id)}-*.json"))
+        [_path(base, profile, key_id, serial)]
+        if serial
+        else [p for p in _entries(base) if os.path.basename(p).startswith(_prefix(profile, key_id))]
     )
     best: Session | None = None
     for path in paths:
@@ -88,7 +100,7 @@ def lookup(base: Path, profile: str, key_id: str, serial: str | None, now: dt.da
     return best
 
 
-def _read(path: Path, profile: str) -> Session | None:
+def _read(path: str, profile: str) -> Session | None:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except (FileNotFoundError, NotADirectoryError):
@@ -118,7 +130,7 @@ def _read(path: Path, profile: str) -> Session | None:
         return Session(key, secret, token, exp, profile)
 
 
-def store(base: Path, profile: str, key_id: str, serial: str, session: Session, now: dt.datetime) -> None:
+def store(base: str, profile: str, key_id: str, serial: str, session: Session, now: dt.datetime) -> None:
     """Write the entry atomically with mode 0600, and drop expired entries."""
     _ensure_private_dir(base)
     doc = {
@@ -146,28 +158,33 @@ def store(base: Path, profile: str, key_id: str, serial: str, session: Session, 
     _prune(base, now)
 
 
-def forget(base: Path, profile: str) -> int:
+def forget(base: str, profile: str) -> int:
     """Delete every entry of `profile`; the number deleted."""
     count = 0
     for path in _entries(base):
         try:
-            if json.loads(path.read_bytes()).get("Profile") == profile:
-                path.unlink()
+            if json.loads(_bytes(path)).get("Profile") == profile:
+                os.unlink(path)
                 count += 1
         except (OSError, ValueError, AttributeError):
             continue
     return count
 
 
-def _prune(base: Path, now: dt.datetime) -> None:
+def _prune(base: str, now: dt.datetime) -> None:
     for path in _entries(base):
         with contextlib.suppress(OSError, ValueError, AttributeError):
-            exp = _when(json.loads(path.read_bytes()).get("Expiration"))
+            exp = _when(json.loads(_bytes(path)).get("Expiration"))
             if exp is None or exp <= now:
-                path.unlink()
+                os.unlink(path)
 
 
-def _ensure_private_dir(base: Path) -> None:
-    base.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if os.name != "nt" and stat.S_IMODE(base.stat().st_mode) & 0o077:
-        base.chmod(0o700)  # ours: make it private rather than write secrets into an open folder
+def _bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _ensure_private_dir(base: str) -> None:
+    os.makedirs(base, mode=0o700, exist_ok=True)
+    if os.name != "nt" and stat.S_IMODE(os.stat(base).st_mode) & 0o077:
+        os.chmod(base, 0o700)  # ours: make it private rather than write secrets into an open folder

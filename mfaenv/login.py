@@ -19,7 +19,6 @@ from mfaenv.terminal import ask, open_tty, run_token_command, say
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import TextIO
 
 CODE_ATTEMPTS = 3
@@ -120,7 +119,7 @@ def _new_session(
     return sts.get_session_token(profile, serial, code, duration, now), serial, code
 
 
-def _refuse_reused(folder: Path, serial: str, code: str, now: dt.datetime) -> None:
+def _refuse_reused(folder: str, serial: str, code: str, now: dt.datetime) -> None:
     when = usedcodes.used_at(folder, serial, code, now)
     if when is not None:
         raise MfaenvError(
@@ -210,7 +209,7 @@ def _code_from_command(command: str, env: Mapping[str, str]) -> str:
     return code
 
 
-def _ask_code(terminal: _Terminal, serial: str, codes: Path, now: dt.datetime) -> str:
+def _ask_code(terminal: _Terminal, serial: str, codes: str, now: dt.datetime) -> str:
     tty = terminal.get("the MFA code")
     _, wr = tty
     for _ in range(CODE_ATTEMPTS):

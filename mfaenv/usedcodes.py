@@ -11,22 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
-if TYPE_CHECKING:
-    from pathlib import Path
 
 REMEMBER = 180  # seconds
 
 
 def _digest(salt: str, serial: str, code: str) -> str:
+    import hashlib  # only once a code is typed: a cached login skips it
+
     return hashlib.sha256(f"{salt}\0{serial}\0{code}".encode()).hexdigest()
 
 
-def _load(path: Path) -> dict[str, object]:
+def _load(path: str) -> dict[str, object]:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -41,9 +38,9 @@ def _load(path: Path) -> dict[str, object]:
     return doc if isinstance(doc, dict) and isinstance(doc.get("salt"), str) else {}
 
 
-def used_at(folder: Path, serial: str, code: str, now: dt.datetime) -> dt.datetime | None:
+def used_at(folder: str, serial: str, code: str, now: dt.datetime) -> dt.datetime | None:
     """When this code was used for this device, if within the window."""
-    doc = _load(folder / "used-codes.json")
+    doc = _load(os.path.join(folder, "used-codes.json"))
     salt, seen = doc.get("salt"), doc.get("used")
     if not isinstance(salt, str) or not isinstance(seen, dict):
         return None
@@ -54,12 +51,12 @@ def used_at(folder: Path, serial: str, code: str, now: dt.datetime) -> dt.dateti
     return dt.datetime.fromtimestamp(when, dt.timezone.utc)
 
 
-def remember(folder: Path, serial: str, code: str, now: dt.datetime) -> None:
+def remember(folder: str, serial: str, code: str, now: dt.datetime) -> None:
     import secrets
     import tempfile
 
-    path = folder / "used-codes.json"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = os.path.join(folder, "used-codes.json")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
     doc = _load(path)
     salt = doc.get("salt") if isinstance(doc.get("salt"), str) else secrets.token_hex(16)
     seen = doc.get("used") if isinstance(doc.get("used"), dict) else {}
