@@ -59,6 +59,11 @@ def _click(args: list[str]) -> int:
 
     from mfaenv.cli import main
 
+    if not args:
+        # Help for a person, on stderr: stdout may be going to an eval.
+        with click.Context(main, info_name="mfaenv") as ctx:
+            print(ctx.get_help(), file=sys.stderr)
+        return int(Exit.INPUT)
     try:
         # Without standalone mode, click returns a command's Exit code instead of raising it.
         result = main.main(args=args, prog_name="mfaenv", standalone_mode=False)

@@ -156,3 +156,8 @@ def test_export_missing_file(cli: Mfaenv, tmp_path: Path) -> None:
 def test_debug_shows_traceback(cli: Mfaenv) -> None:
     r = cli("--debug", "export", input=b"{bad")
     assert r.code == 2 and r.out == "" and "Traceback" in r.err
+
+
+def test_no_arguments_shows_help_on_stderr(cli: Mfaenv) -> None:
+    r = cli()
+    assert r.code == 2 and r.out == "" and r.err.startswith("Usage: mfaenv [OPTIONS] COMMAND")
