@@ -10,8 +10,11 @@ mfaenv() {
     \builtin local _mfaenv_out _mfaenv_rc=0
     case "${1-}" in
         login | logout)
-            if [[ " $* " == *" --help "* || " $* " == *" -h "* ]]; then
-                \command mfaenv "$@" # help text is for reading, not for eval
+            # Help is for reading, not for eval; and inside `$(...)` (the user's own
+            # `eval "$(mfaenv login)"`) the statements must reach stdout, since
+            # evaluating them in that subshell would change nothing.
+            if [[ " $* " == *" --help "* || " $* " == *" -h "* ]] || ((BASH_SUBSHELL)); then
+                \command mfaenv "$@"
                 \builtin return
             fi
             _mfaenv_out="$(\command mfaenv "$1" --shell bash "${@:2}")" || _mfaenv_rc=$?

@@ -9,8 +9,10 @@
 function mfaenv --description 'AWS MFA sessions in this shell'
     switch "$argv[1]"
         case login logout
-            if contains -- --help $argv; or contains -- -h $argv
-                command mfaenv $argv # help text is for reading, not for source
+            # Help is for reading, not for source; inside `(...)` the statements
+            # must reach stdout (the user's own `eval (mfaenv login)`).
+            if contains -- --help $argv; or contains -- -h $argv; or status is-command-substitution
+                command mfaenv $argv
                 return
             end
             set -l out (command mfaenv $argv[1] --shell fish $argv[2..-1] | string collect)

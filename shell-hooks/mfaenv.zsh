@@ -12,8 +12,10 @@ function mfaenv() {
     \builtin local _mfaenv_out _mfaenv_rc=0
     case "${1-}" in
         login | logout)
-            if (( ${@[(Ie)--help]} || ${@[(Ie)-h]} )); then
-                \command mfaenv "$@"  # help text is for reading, not for eval
+            # Help is for reading, not for eval; and inside `$(...)` (the user's own
+            # `eval "$(mfaenv login)"`) the statements must reach stdout.
+            if (( ${@[(Ie)--help]} || ${@[(Ie)-h]} || ZSH_SUBSHELL )); then
+                \command mfaenv "$@"
                 \builtin return
             fi
             _mfaenv_out="$(\command mfaenv "$1" --shell zsh "${@:2}")" || _mfaenv_rc=$?

@@ -412,3 +412,14 @@ def test_status_and_prompt_agree(cli: object) -> None:
         env=env,
     )
     assert prompt.stdout.strip() == "aws:work 9m" and ", 9m left, expiring soon" in status.stdout
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_eval_by_hand_still_works_with_the_hook_loaded(shell: str, user: IamUser) -> None:
+    require(shell)
+    script = (
+        f'eval "$(mfaenv init {shell})"; eval "$(mfaenv login --token-code {CODE})"; '
+        'echo "secret=$AWS_SECRET_ACCESS_KEY"; eval "$(mfaenv logout)"; echo "after=${AWS_SECRET_ACCESS_KEY-unset}"'
+    )
+    p = subprocess.run([shell, "-c", script], capture_output=True, text=True, timeout=60)
+    assert f"secret={MOTO_SESSION_SECRET}" in p.stdout and "after=unset" in p.stdout, p
