@@ -105,3 +105,21 @@ def test_pick_one_of_several_devices(bash: pexpect.spawn, moto_server: str, isol
     config = Path(isolated, ".aws", "config").read_text()
     assert config.startswith("[default]\nregion = eu-west-1\nmfa_serial = ")
     assert config.endswith(f"[profile two]\nmfa_serial = arn:aws:iam::123456789012:mfa/{u.name}-1\n")
+
+
+def test_credential_process_asks_for_the_code_on_the_terminal(user: IamUser, isolated: os.PathLike[str]) -> None:
+    """An SDK runs credential_process with its stdout captured; the code is still asked on the terminal."""
+    import sys
+    from pathlib import Path
+
+    config = Path(isolated, ".aws", "config")
+    config.write_text(
+        config.read_text()
+        + f"\n[profile work-mfa]\ncredential_process = {sys.executable} -m mfaenv credential-process --profile default\n"
+    )
+    script = "import boto3; c = boto3.Session(profile_name='work-mfa').get_credentials().get_frozen_credentials(); print('got', c.secret_key)"
+    child = pexpect.spawn(sys.executable, ["-c", script], env=dict(os.environ), encoding="utf-8", timeout=60)
+    child.expect_exact("MFA code for arn:aws:iam::123456789012:mfa/")
+    child.sendline(CODE)
+    child.expect_exact(f"got {MOTO_SESSION_SECRET}")
+    child.expect(pexpect.EOF)
