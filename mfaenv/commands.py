@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import sys
 
-from mfaenv.errors import MfaenvError
+from mfaenv.errors import MfaenvError, PipeClosed
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (8 ms)
 if TYPE_CHECKING:
@@ -25,8 +25,11 @@ def now() -> dt.datetime:
 
 def write(text: str) -> None:
     # Bytes with \n line ends: a text stream would write \r\n on Windows.
-    sys.stdout.buffer.write(text.encode("utf-8"))
-    sys.stdout.buffer.flush()
+    try:
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        raise PipeClosed from None  # not an OSError, so click does not turn it into exit 1
 
 
 def warn(message: str) -> None:

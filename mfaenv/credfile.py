@@ -99,6 +99,10 @@ def edit(path: Path, change: Callable[[Any], None], warn: Callable[[str], None])
         _drop_leftovers(target)
         raw = target.read_bytes() if target.exists() else b""
         bom, text, newline = _decode(raw, target)
+        if text and not text.endswith("\n"):
+            # configupdater 3 (the last for Python 3.9) would glue a new section onto
+            # the last line; the file gains the final newline it lacked (README).
+            text += "\n"
         doc = ConfigUpdater(allow_no_value=False, strict=True)
         try:
             doc.read_string(text, source=str(target))

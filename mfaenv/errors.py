@@ -31,5 +31,9 @@ class MfaenvError(Exception):
         self.code = code
 
 
+class PipeClosed(Exception):
+    """stdout's reader went away (`mfaenv ... | head -0`): exit 141, as a shell would."""
+
+
 class UnrepresentableValue(MfaenvError):
     """A value the chosen shell cannot hold exactly (e.g. a newline in tcsh)."""

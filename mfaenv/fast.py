@@ -10,6 +10,7 @@ same functions in mfaenv.commands; tests compare their outputs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 # command -> (flags, options taking a value (alias -> name), positional names)
@@ -58,6 +59,8 @@ def parse(argv: list[str]) -> tuple[str, dict[str, object]] | None:
             kwargs[free.pop(0)] = arg
         else:
             return None
+    if argv[0] == "export" and kwargs.get("file") not in (None, "-") and not os.path.isfile(str(kwargs["file"])):
+        return None  # click words a missing or odd FILE its own way
     return argv[0], kwargs
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from mfaenv.errors import Exit, MfaenvError
+from mfaenv.errors import Exit, MfaenvError, PipeClosed
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
     except KeyboardInterrupt:
         print("\nmfaenv: interrupted", file=sys.stderr)
         code = 130
-    except BrokenPipeError:
+    except (BrokenPipeError, PipeClosed):
         # The reader went away; nothing useful to say, and stderr may be gone too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 141

@@ -7,13 +7,18 @@
 # Runs the real program; for login/logout, evaluates its output only if it
 # succeeded (stdout is empty on failure anyway), and keeps its exit status.
 mfaenv() {
-    \builtin local _mfaenv_out _mfaenv_rc=0
+    \builtin local _mfaenv_out _mfaenv_rc=0 _mfaenv_arg _mfaenv_help=0
     case "${1-}" in
         login | logout)
-            # Help is for reading, not for eval; and inside `$(...)` (the user's own
-            # `eval "$(mfaenv login)"`) the statements must reach stdout, since
-            # evaluating them in that subshell would change nothing.
-            if [[ " $* " == *" --help "* || " $* " == *" -h "* ]] || ((BASH_SUBSHELL)); then
+            # Help is for reading, not for eval. Inside `$(...)` (the user's own
+            # `eval "$(mfaenv login)"`: a subshell writing to a pipe) the statements
+            # must reach stdout, since evaluating them there would change nothing.
+            for _mfaenv_arg in "$@"; do
+                if [[ $_mfaenv_arg == --help || $_mfaenv_arg == -h ]]; then
+                    _mfaenv_help=1
+                fi
+            done
+            if ((_mfaenv_help)) || { ((BASH_SUBSHELL)) && [[ -p /dev/stdout ]]; }; then
                 \command mfaenv "$@"
                 \builtin return
             fi

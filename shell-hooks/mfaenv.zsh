@@ -14,7 +14,7 @@ function mfaenv() {
         login | logout)
             # Help is for reading, not for eval; and inside `$(...)` (the user's own
             # `eval "$(mfaenv login)"`) the statements must reach stdout.
-            if (( ${@[(Ie)--help]} || ${@[(Ie)-h]} || ZSH_SUBSHELL )); then
+            if (( ${@[(Ie)--help]} || ${@[(Ie)-h]} )) || [[ $ZSH_EVAL_CONTEXT == *cmdsubst* ]]; then
                 \command mfaenv "$@"
                 \builtin return
             fi

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from tests.helpers import Mfaenv, free_port
         (["--serial-number", "x y"], "is not a device ARN"),
         (["--token-command", "exit 3"], "--token-command failed with exit status 3"),
         (["--token-command", "echo no code here"], "--token-command printed no 6-digit code"),
-        (["--bogus"], "No such option '--bogus'; see `mfaenv login --help`"),
+        (["--bogus"], "--bogus"),
     ],
 )
 def test_bad_login_input(user: IamUser, mfaenv: Mfaenv, args: list[str], fragment: str) -> None:
@@ -161,3 +162,13 @@ def test_debug_shows_traceback(cli: Mfaenv) -> None:
 def test_no_arguments_shows_help_on_stderr(cli: Mfaenv) -> None:
     r = cli()
     assert r.code == 2 and r.out == "" and r.err.startswith("Usage: mfaenv [OPTIONS] COMMAND")
+
+
+@pytest.mark.parametrize("fast", ["", "1"])
+def test_closed_stdout_exits_141_on_both_paths(fast: str) -> None:
+    r, w = os.pipe()
+    os.close(r)  # the reader is gone before mfaenv writes
+    env = {**os.environ, "MFAENV_NO_FAST": fast}
+    p = subprocess.run([sys.executable, "-m", "mfaenv", "init", "bash"], stdout=w, stderr=subprocess.PIPE, env=env)
+    os.close(w)
+    assert p.returncode == 141 and p.stderr == b"", p

@@ -423,3 +423,15 @@ def test_eval_by_hand_still_works_with_the_hook_loaded(shell: str, user: IamUser
     )
     p = subprocess.run([shell, "-c", script], capture_output=True, text=True, timeout=60)
     assert f"secret={MOTO_SESSION_SECRET}" in p.stdout and "after=unset" in p.stdout, p
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_a_plain_subshell_applies_and_prints_no_secret(shell: str, user: IamUser, tmp_path: Path) -> None:
+    require(shell)
+    log = tmp_path / "deploy.log"
+    script = (
+        f'eval "$(mfaenv init {shell})"; '
+        f'( mfaenv login --token-code {CODE} --token-command "mytotp -h aws"; echo "in=$AWS_SECRET_ACCESS_KEY" ) > {log}'
+    )
+    p = subprocess.run([shell, "-c", script], capture_output=True, text=True, timeout=60)
+    assert log.read_text() == f"in={MOTO_SESSION_SECRET}\n", (p, log.read_text())
