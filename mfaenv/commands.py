@@ -154,9 +154,6 @@ def status(as_json: bool = False) -> int:
     from mfaenv import status as st
 
     env = dict(os.environ)
-    margin = (
-        inputs.parse_span(env["MFAENV_MARGIN"], "MFAENV_MARGIN") if env.get("MFAENV_MARGIN") else inputs.DEFAULT_MARGIN
-    )
-    result = st.read(env, now(), margin)
+    result = st.read(env, now(), inputs.margin(env))
     write(json.dumps(result.as_json()) + "\n" if as_json else st.describe(result) + "\n")
     return int(result.state)

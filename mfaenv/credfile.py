@@ -98,7 +98,7 @@ def edit(path: Path, change: Callable[[Any], None], warn: Callable[[str], None])
     with _locked(target):
         _drop_leftovers(target)
         raw = target.read_bytes() if target.exists() else b""
-        bom, text, newline = _decode(raw, target)
+        text, newline = _decode(raw, target)
         if text and not text.endswith("\n"):
             # configupdater 3 (the last for Python 3.9) would glue a new section onto
             # the last line; the file gains the final newline it lacked (README).
@@ -112,18 +112,17 @@ def edit(path: Path, change: Callable[[Any], None], warn: Callable[[str], None])
         out = str(doc)
         if out == text and target.exists():
             return
-        data = bom + (out.replace("\n", "\r\n") if newline == "\r\n" else out).encode("utf-8")
+        data = (out.replace("\n", "\r\n") if newline == "\r\n" else out).encode("utf-8")
         _replace(target, data, warn)
 
 
-def _decode(raw: bytes, path: Path) -> tuple[bytes, str, str]:
+def _decode(raw: bytes, path: Path) -> tuple[str, str]:
     if raw.startswith(b"\xef\xbb\xbf"):
         raise MfaenvError(
             f"cannot edit {path}: it starts with a byte order mark (BOM), which botocore cannot read; save it as UTF-8 without BOM"
         )
-    bom = b""
     try:
-        text = raw[len(bom) :].decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise MfaenvError(f"cannot parse {path}: byte {e.start} is not UTF-8 text; it was left as it was") from None
     if "\0" in text:
@@ -131,7 +130,7 @@ def _decode(raw: bytes, path: Path) -> tuple[bytes, str, str]:
     crlf = text.count("\r\n")
     if crlf and crlf != text.count("\n"):
         raise MfaenvError(f"cannot edit {path}: it mixes CRLF and LF line ends; make them one kind first")
-    return bom, text.replace("\r\n", "\n") if crlf else text, "\r\n" if crlf else "\n"
+    return text.replace("\r\n", "\n") if crlf else text, "\r\n" if crlf else "\n"
 
 
 def _first_line(e: Exception) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from mfaenv.errors import MfaenvError
 
@@ -51,6 +52,12 @@ def parse_span(text: str, source: str) -> int:
         raise MfaenvError(f"{source} {text!r} is not a number of seconds or a span like 15m, 1h30m")
     d, h, mi, s = (int(g or 0) for g in m.groups())
     return ((d * 24 + h) * 60 + mi) * 60 + s
+
+
+def margin(env: Mapping[str, str]) -> int:
+    """Seconds a session must have left to count as good: MFAENV_MARGIN, else 15 minutes."""
+    text = env.get("MFAENV_MARGIN")
+    return parse_span(text, "MFAENV_MARGIN") if text else DEFAULT_MARGIN
 
 
 def _span(seconds: int) -> str:

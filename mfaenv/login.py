@@ -67,23 +67,22 @@ def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime) -> Sessio
     explicit_duration = req.duration if req.duration is not None else env.get("MFAENV_DURATION")
     duration = inputs.DEFAULT_DURATION if explicit_duration is None else inputs.parse_duration(explicit_duration)
     code = _given_code(req.token_code)
-    margin = (
-        inputs.parse_span(env["MFAENV_MARGIN"], "MFAENV_MARGIN") if env.get("MFAENV_MARGIN") else inputs.DEFAULT_MARGIN
-    )
+    margin = inputs.margin(env)
     profile = load_profile(choose_profile(req.profile, env), env)
     configured = _configured_serial(req, env, profile)
     use_cache = env.get("MFAENV_NO_CACHE", "") in ("", "0")
+    folder = cache.folder(dict(env))
     if use_cache and not req.fresh:
-        cached = cache.lookup(cache.folder(dict(env)), profile.name, profile.access_key_id, configured, now, margin)
+        cached = cache.lookup(folder, profile.name, profile.access_key_id, configured, now, margin)
         if cached:
             return cached
 
-    session, serial, code = _new_session(req, env, profile, configured, code, duration, explicit_duration, now)
+    session, serial, code = _new_session(req, env, folder, profile, configured, code, duration, explicit_duration, now)
     # The session exists now: a cache that cannot be written must not cost it.
     if use_cache:
         try:
-            cache.store(cache.folder(dict(env)), profile.name, profile.access_key_id, serial, session, now)
-            usedcodes.remember(cache.folder(dict(env)), serial, code, now)
+            cache.store(folder, profile.name, profile.access_key_id, serial, session, now)
+            usedcodes.remember(folder, serial, code, now)
         except (OSError, MfaenvError) as e:
             say(f"warning: could not cache the session ({getattr(e, 'strerror', None) or e}); it is not shared")
     return session
@@ -92,6 +91,7 @@ def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime) -> Sessio
 def _new_session(
     req: LoginRequest,
     env: Mapping[str, str],
+    codes: str,
     profile: SourceProfile,
     configured: str | None,
     code: str | None,
@@ -110,7 +110,6 @@ def _new_session(
                 duration = inputs.parse_duration(explicit_duration, root=True)
             else:
                 duration = min(duration, inputs.MAX_ROOT_DURATION)
-        codes = cache.folder(dict(env))
         if code is None and not req.token_command:
             code = _ask_code(terminal, serial, codes, now)
         else:

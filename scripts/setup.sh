@@ -6,7 +6,7 @@ export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in bash dash zsh ksh fish tcsh elvish xonsh tmux wine; do
+for pkg in bash dash zsh ksh fish tcsh elvish xonsh wine; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

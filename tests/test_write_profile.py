@@ -120,11 +120,18 @@ def test_new_file_and_folder_are_private(user: IamUser, mfaenv: Mfaenv, isolated
     line = Mfaenv(secrets=(user.secret, MOTO_SESSION_SECRET))
     r = line("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE, env={**env})
     assert r.code == 2 and "does not exist" in r.err  # a named file must exist to be read from
-    target.parent.mkdir(parents=True)
-    target.write_text("")
+    # Unnamed, the default ~/.aws/credentials is created, in a new ~/.aws folder.
+    config = tmp_path / "config"
+    (isolated / ".aws" / "config").rename(config)
+    (isolated / ".aws" / "credentials").unlink()
+    (isolated / ".aws").rmdir()
+    env = {"AWS_CONFIG_FILE": str(config), "MFAENV_MFA_SERIAL": user.serial}
     r = line("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE, env={**env})
     assert r.code == 0, r
+    target = isolated / ".aws" / "credentials"
     assert target.stat().st_mode & 0o777 == 0o600
+    assert target.parent.stat().st_mode & 0o777 == 0o700
+    assert "[mfa]" in target.read_text()
 
 
 def test_symlink_is_edited_where_it_points(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
