@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from tests.conftest import CODE, MOTO_SESSION_SECRET, IamUser, make_user
 from tests.helpers import MFAENV, Mfaenv
-from tests.realshells import SHELLS, evaluate
+from tests.realshells import ARGV, SHELLS, evaluate, require
 from tests.recorder import Recorder
 
 SESSION_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
@@ -43,6 +44,16 @@ def test_login_then_logout_in_each_real_shell(shell: str, user: IamUser, tmp_pat
         assert name not in after, name
     assert after["AWS_PROFILE"] == "default"
 
+
+
+def test_xonsh_user_idiom_as_documented(user: IamUser, tmp_path: Path) -> None:
+    # realshells runs xonsh through subprocess.run (see the note there); this
+    # is the exact line README documents, with mfaenv as the producer.
+    require("xonsh")
+    script = f"execx($({PRODUCER} login --token-code {CODE} --shell xonsh)); /usr/bin/env -0"
+    p = subprocess.run([*ARGV["xonsh"], script], capture_output=True, cwd=tmp_path, timeout=120)
+    assert p.returncode == 0, p.stderr.decode()[-2000:]
+    _check_session(dict(e.decode().split("=", 1) for e in p.stdout.split(b"\0") if b"=" in e))
 
 def test_stale_session_never_reaches_sts(user: IamUser, moto_server: str, mfaenv: Mfaenv, tmp_path: Path) -> None:
     stale = {
