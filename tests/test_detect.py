@@ -19,15 +19,15 @@ DOC = json.dumps({"Version": 1, "AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey":
 
 #: A line only that shell's renderer prints, for the session token.
 SIGNATURE = {
-    "bash": "export AWS_SESSION_TOKEN=t;",
-    "zsh": "export AWS_SESSION_TOKEN=t;",
-    "dash": "export AWS_SESSION_TOKEN=t;",
-    "ksh": "export AWS_SESSION_TOKEN=t;",
+    "bash": "export AWS_SESSION_TOKEN='t';",
+    "zsh": "export AWS_SESSION_TOKEN='t';",
+    "dash": "export AWS_SESSION_TOKEN='t';",
+    "ksh": "export AWS_SESSION_TOKEN='t';",
     "fish": "set -gx AWS_SESSION_TOKEN 't';",
     "tcsh": "setenv AWS_SESSION_TOKEN 't';",
     "nu": '"AWS_SESSION_TOKEN": "t"',
     "elvish": "set-env AWS_SESSION_TOKEN 't';",
-    "xonsh": "$AWS_SESSION_TOKEN = 't'",
+    "xonsh": "'AWS_SESSION_TOKEN': 't'",
 }
 
 

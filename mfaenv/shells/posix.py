@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-
 from mfaenv.shells.base import Shell
 
 
@@ -14,7 +12,9 @@ class Posix(Shell):
     def quote(self, value: str) -> str:
         # Single quotes with '"'"' for a quote: every POSIX shell reads it the
         # same way. $'...' would be shorter for control characters, but dash lacks it.
-        return shlex.quote(value)
+        # Always quoted, unlike shlex.quote: zsh expands an unquoted `=` at the
+        # start of a value or after `:` (`X==0` looks up a command named 0).
+        return "'" + value.replace("'", "'\"'\"'") + "'"
 
     def set_line(self, name: str, quoted: str) -> str:
         return f"export {name}={quoted};"
