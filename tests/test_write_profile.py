@@ -84,12 +84,12 @@ def test_botocore_reads_the_written_profile(user: IamUser, mfaenv: Mfaenv, isola
 def test_a_written_profile_renews_from_its_source(user: IamUser, mfaenv: Mfaenv) -> None:
     assert mfaenv("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE).code == 0
     r = mfaenv("login", "--fresh", "--token-code", "135791", env={"AWS_PROFILE": "mfa"})
-    assert r.code == 0 and "export MFAENV_PROFILE=default;" in r.out, r
+    assert r.code == 0 and "export MFAENV_PROFILE='default';" in r.out, r
 
 
 def test_env_and_profile_together(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
     r = mfaenv("login", "--write-profile", "mfa", "--token-code", CODE)
-    assert r.code == 0 and f"export AWS_SECRET_ACCESS_KEY={MOTO_SESSION_SECRET};" in r.out
+    assert r.code == 0 and f"export AWS_SECRET_ACCESS_KEY='{MOTO_SESSION_SECRET}';" in r.out
     assert "[mfa]" in _creds(isolated).read_text()
 
 
