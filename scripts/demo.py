@@ -110,7 +110,7 @@ def _show(statements: str, shell_args: list[str], env: dict[str, str], home: str
         "tcsh": f'eval "`cat {path}`"; env',
         "nu": f"open --raw {path} | from json | load-env; ^env",
         "elvish": f"eval (slurp < {path}); env",
-        "xonsh": f"execx($(cat {path}))\nenv",
+        "xonsh": f"exec(open({path!r}).read())\nenv",  # no $(cat): see tests/realshells.py
     }.get(shell.name)
     if script is None or shutil.which(binary) is None:
         print(f"# ({shell.name} is not runnable here; evaluate the lines above with: {shell.usage()})", file=sys.stderr)

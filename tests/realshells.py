@@ -30,12 +30,12 @@ _SCRIPTS: dict[str, Callable[[str], str]] = {
     "csh": lambda p: f'eval "`{p}`"; {ENV_DUMP}',
     "nu": lambda p: f"{p} | from json | load-env; ^{ENV_DUMP}",
     "elvish": lambda p: f"eval ({p} | slurp); {ENV_DUMP}",
-    # Not `execx($(...))`: xonsh's threaded capture of `$(...)` loses a fast
+    # Not `exec($(...))`: xonsh's threaded capture of `$(...)` loses a fast
     # child's output now and then under load (xonsh/xonsh#1758, #6456), and
     # `cat` is fast. What is tested here is xonsh running our statements;
-    # test_login runs the literal `execx($(mfaenv login))` idiom as well.
+    # test_login runs the literal `exec($(mfaenv login))` idiom as well.
     "xonsh": lambda p: (
-        f"import subprocess; execx(subprocess.run({p!r}, shell=True, stdout=subprocess.PIPE, encoding='utf-8', check=True).stdout); {ENV_DUMP}"
+        f"import subprocess; exec(subprocess.run({p!r}, shell=True, stdout=subprocess.PIPE, encoding='utf-8', check=True).stdout); {ENV_DUMP}"
     ),
 }
 

@@ -75,7 +75,7 @@ CHANGE = EnvChange(unset=("OLD",), set=(("K", "it's $x"),))
         ("fish", "if set -q -g OLD; set -e -g OLD; end;\nset -gx K 'it\\'s $x';\n"),
         ("tcsh", "unsetenv OLD;\nsetenv K 'it'\\''s $x';\n"),
         ("elvish", "unset-env OLD;\nset-env K 'it''s $x';\n"),
-        ("xonsh", "${...}.pop('OLD', None)\n$K = \"it's $x\"\n"),
+        ("xonsh", "([__xonsh__.env.pop(n, None) for n in ('OLD', )], __xonsh__.env.update({'K': \"it's $x\"}))\n"),
         ("nu", '{\n"OLD": null,\n"K": "it\'s $x"\n}\n'),
     ],
 )

@@ -45,15 +45,15 @@ def test_login_then_logout_in_each_real_shell(shell: str, user: IamUser, tmp_pat
     assert after["AWS_PROFILE"] == "default"
 
 
-
 def test_xonsh_user_idiom_as_documented(user: IamUser, tmp_path: Path) -> None:
     # realshells runs xonsh through subprocess.run (see the note there); this
     # is the exact line README documents, with mfaenv as the producer.
     require("xonsh")
-    script = f"execx($({PRODUCER} login --token-code {CODE} --shell xonsh)); /usr/bin/env -0"
+    script = f"exec($({PRODUCER} login --token-code {CODE} --shell xonsh)); /usr/bin/env -0"
     p = subprocess.run([*ARGV["xonsh"], script], capture_output=True, cwd=tmp_path, timeout=120)
     assert p.returncode == 0, p.stderr.decode()[-2000:]
     _check_session(dict(e.decode().split("=", 1) for e in p.stdout.split(b"\0") if b"=" in e))
+
 
 def test_stale_session_never_reaches_sts(user: IamUser, moto_server: str, mfaenv: Mfaenv, tmp_path: Path) -> None:
     stale = {

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -97,6 +99,11 @@ NASTY = [
     "-n",
     "=",
     "a=b",
+    "=0",  # zsh: `=cmd` expansion at the start of a value (found by hypothesis)
+    "=ls",
+    "a:=ls",  # ... and after a colon in an assignment
+    ":=ls",
+    "a:~root",
     "\n",
     "a\nb",
     "trailing\n",
@@ -248,3 +255,37 @@ def test_export_end_to_end_generated(shell: str, tmp_path_factory: pytest.TempPa
         _export_round_trip(shell, key, secret, token, tmp_path_factory.mktemp(shell))
 
     check()
+
+
+def test_xonsh_output_cut_short_applies_nothing(tmp_path: Path) -> None:
+    # xonsh's `$(...)` may lose output; under `exec`, whatever part of ours
+    # arrives is a syntax error: no partial change, nothing run.
+    from tests.realshells import require
+
+    require("xonsh")
+    change = EnvChange(unset=("MFAENV_STALE",), set=tuple((f"MFAENV_T{i}", v) for i, v in enumerate(NASTY[:45])))
+    text = shells.lookup("xonsh").render(change)  # type: ignore[union-attr]
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    (cwd / "out.txt").write_text(text)
+    script = (
+        "text = open('out.txt').read()\n"
+        "before = dict(__xonsh__.env.detype())\n"
+        "partial = other = 0\n"
+        "for cut in range(len(text.rstrip())):\n"
+        "    try:\n"
+        "        exec(text[:cut])\n"
+        "    except SyntaxError:\n"
+        "        pass\n"
+        "    except Exception:\n"
+        "        other += 1\n"
+        "    if dict(__xonsh__.env.detype()) != before:\n"
+        "        partial += 1\n"
+        "print('cuts=%d partial=%d other=%d' % (len(text.rstrip()), partial, other))\n"
+        "exec(text)\n"
+        "print('whole=%s' % (__xonsh__.env.get('MFAENV_T2') == 'plain' and 'MFAENV_STALE' not in __xonsh__.env))\n"
+    )
+    env = {**os.environ, "MFAENV_STALE": "stale"}
+    p = subprocess.run(["xonsh", "--no-rc", "-c", script], capture_output=True, text=True, env=env, cwd=cwd)
+    assert re.search(r"cuts=[0-9]{3,} partial=0 other=0\n", p.stdout) and "whole=True" in p.stdout, p
+    assert sorted(f.name for f in cwd.iterdir()) == ["out.txt"]  # no payload ran
