@@ -62,7 +62,9 @@ def login(
     shell = None if no_env else shells.resolve(shell_name, env)
     if shell is not None and sys.stdout.isatty():
         # Nobody can evaluate what goes to a terminal: say how, and print no secret.
-        hint = " (or add --no-env to only write the profile)" if write_profile is not None else ""
+        from mfaenv.hooks import rc_hint
+
+        hint = " (or add --no-env to only write the profile)" if write_profile is not None else rc_hint(shell.alias)
         raise MfaenvError(f"stdout is a terminal, so nothing would be applied; run: {shell.usage()}{hint}")
     result = session(env, **opts)  # type: ignore[arg-type]
     text = shell.render(plan_login(result, env)) if shell else ""

@@ -20,8 +20,30 @@ HOOKS: dict[str, tuple[str, str]] = {
     "tcsh": ("mfaenv.tcsh", "_mfaenv_install_prompt"),
     "csh": ("mfaenv.tcsh", "_mfaenv_install_prompt"),
     "nu": ("mfaenv.nu", "_mfaenv_install_prompt"),
+    "xonsh": ("mfaenv.xsh", "_mfaenv_install_prompt()"),
     "cmd": ("mfaenv.cmd", ""),
 }
+
+
+#: shell alias -> (rc file, the line that loads the hook), for hints
+RC_LINES: dict[str, tuple[str, str]] = {
+    "bash": ("~/.bashrc", 'eval "$(mfaenv init bash)"'),
+    "zsh": ("~/.zshrc", 'eval "$(mfaenv init zsh)"'),
+    "fish": ("config.fish", "mfaenv init fish | source"),
+    "pwsh": ("$PROFILE", "mfaenv init pwsh | Out-String | Invoke-Expression"),
+    "powershell": ("$PROFILE", "mfaenv init powershell | Out-String | Invoke-Expression"),
+    "tcsh": ("~/.tcshrc", 'eval "`mfaenv init tcsh`"'),
+    "csh": ("~/.cshrc", 'eval "`mfaenv init csh`"'),
+    "xonsh": ("~/.xonshrc", "exec($(mfaenv init xonsh))"),
+}
+
+
+def rc_hint(alias: str) -> str:
+    """How to load the hook, as a clause for a one-line message; empty where it takes more than a line."""
+    if alias not in RC_LINES:
+        return ""
+    rc, line = RC_LINES[alias]
+    return f", or put `{line}` in {rc} and run plain `mfaenv login`"
 
 
 def _folder() -> Path:

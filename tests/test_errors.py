@@ -101,7 +101,10 @@ def test_stdout_a_terminal_prints_no_secret(user: IamUser, tmp_path: Path) -> No
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 2
-    assert 'stdout is a terminal, so nothing would be applied; run: eval "$(mfaenv login)"' in child.before
+    assert (
+        'stdout is a terminal, so nothing would be applied; run: eval "$(mfaenv login)", '
+        'or put `eval "$(mfaenv init bash)"` in ~/.bashrc and run plain `mfaenv login`\r\n'
+    ) in child.before
     assert "AWS_SECRET_ACCESS_KEY" not in child.before
 
 
