@@ -10,40 +10,31 @@ from pathlib import Path
 
 from mfaenv.errors import MfaenvError
 
-#: shell alias -> (hook file, the line `--prompt` appends)
-HOOKS: dict[str, tuple[str, str]] = {
-    "bash": ("mfaenv.bash", "_mfaenv_install_prompt"),
-    "zsh": ("mfaenv.zsh", "_mfaenv_install_prompt"),
-    "fish": ("mfaenv.fish", "_mfaenv_install_prompt"),
-    "pwsh": ("mfaenv.ps1", "_mfaenv_install_prompt"),
-    "powershell": ("mfaenv.ps1", "_mfaenv_install_prompt"),
-    "tcsh": ("mfaenv.tcsh", "_mfaenv_install_prompt"),
-    "csh": ("mfaenv.tcsh", "_mfaenv_install_prompt"),
-    "nu": ("mfaenv.nu", "_mfaenv_install_prompt"),
-    "xonsh": ("mfaenv.xsh", "_mfaenv_install_prompt()"),
-    "cmd": ("mfaenv.cmd", ""),
-}
-
-
-#: shell alias -> (rc file, the line that loads the hook), for hints
-RC_LINES: dict[str, tuple[str, str]] = {
-    "bash": ("~/.bashrc", 'eval "$(mfaenv init bash)"'),
-    "zsh": ("~/.zshrc", 'eval "$(mfaenv init zsh)"'),
-    "fish": ("config.fish", "mfaenv init fish | source"),
-    "pwsh": ("$PROFILE", "mfaenv init pwsh | Out-String | Invoke-Expression"),
-    "powershell": ("$PROFILE", "mfaenv init powershell | Out-String | Invoke-Expression"),
-    "tcsh": ("~/.tcshrc", 'eval "`mfaenv init tcsh`"'),
-    "csh": ("~/.cshrc", 'eval "`mfaenv init csh`"'),
-    "xonsh": ("~/.xonshrc", "exec($(mfaenv init xonsh))"),
+#: shell alias -> (hook file, the line `--prompt` appends, the rc file and
+#: line that load the hook, for hints; "" where that takes more than a line)
+HOOKS: dict[str, tuple[str, str, str, str]] = {
+    "bash": ("mfaenv.bash", "_mfaenv_install_prompt", "~/.bashrc", 'eval "$(mfaenv init bash)"'),
+    "zsh": ("mfaenv.zsh", "_mfaenv_install_prompt", "~/.zshrc", 'eval "$(mfaenv init zsh)"'),
+    "fish": ("mfaenv.fish", "_mfaenv_install_prompt", "config.fish", "mfaenv init fish | source"),
+    "pwsh": ("mfaenv.ps1", "_mfaenv_install_prompt", "$PROFILE", "mfaenv init pwsh | Out-String | Invoke-Expression"),
+    "powershell": (
+        "mfaenv.ps1",
+        "_mfaenv_install_prompt",
+        "$PROFILE",
+        "mfaenv init powershell | Out-String | Invoke-Expression",
+    ),
+    "tcsh": ("mfaenv.tcsh", "_mfaenv_install_prompt", "~/.tcshrc", 'eval "`mfaenv init tcsh`"'),
+    "csh": ("mfaenv.tcsh", "_mfaenv_install_prompt", "~/.cshrc", 'eval "`mfaenv init csh`"'),
+    "nu": ("mfaenv.nu", "_mfaenv_install_prompt", "", ""),
+    "xonsh": ("mfaenv.xsh", "_mfaenv_install_prompt()", "~/.xonshrc", "exec($(mfaenv init xonsh))"),
+    "cmd": ("mfaenv.cmd", "", "", ""),
 }
 
 
 def rc_hint(alias: str) -> str:
     """How to load the hook, as a clause for a one-line message; empty where it takes more than a line."""
-    if alias not in RC_LINES:
-        return ""
-    rc, line = RC_LINES[alias]
-    return f", or put `{line}` in {rc} and run plain `mfaenv login`"
+    _, _, rc, line = HOOKS.get(alias, ("", "", "", ""))
+    return f", or put `{line}` in {rc} and run plain `mfaenv login`" if line else ""
 
 
 def _folder() -> Path:
@@ -57,7 +48,7 @@ def hook(alias: str, prompt: bool) -> str:
             f"no hook for {alias} yet; hooks exist for {', '.join(sorted(HOOKS))}. Without one, "
             "evaluate mfaenv's output yourself (see README, 'Use, per shell')"
         )
-    name, prompt_line = HOOKS[alias]
+    name, prompt_line, _, _ = HOOKS[alias]
     path = _folder() / name
     if name == "mfaenv.tcsh":
         return _tcsh_loader(path, prompt)
