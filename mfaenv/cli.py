@@ -114,7 +114,6 @@ def init(**opts: Any) -> None:
     zsh:   eval "$(mfaenv init zsh)"         in ~/.zshrc
     fish:  mfaenv init fish | source         in config.fish
     pwsh:  mfaenv init pwsh | Out-String | Invoke-Expression   in $PROFILE
-    xonsh: exec($(mfaenv init xonsh))       in ~/.xonshrc
     """
     commands.init(**opts)
 

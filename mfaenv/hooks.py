@@ -26,7 +26,6 @@ HOOKS: dict[str, tuple[str, str, str, str]] = {
     "tcsh": ("mfaenv.tcsh", "_mfaenv_install_prompt", "~/.tcshrc", 'eval "`mfaenv init tcsh`"'),
     "csh": ("mfaenv.tcsh", "_mfaenv_install_prompt", "~/.cshrc", 'eval "`mfaenv init csh`"'),
     "nu": ("mfaenv.nu", "_mfaenv_install_prompt", "", ""),
-    "xonsh": ("mfaenv.xsh", "_mfaenv_install_prompt()", "~/.xonshrc", "exec($(mfaenv init xonsh))"),
     "cmd": ("mfaenv.cmd", "", "", ""),
 }
 

@@ -149,12 +149,6 @@ RC = {
         f"function fish_prompt; printf '{PROMPT}'; end\nmfaenv init fish --prompt | source\n",
         ["fish", "-i"],
     ),
-    # readline, not prompt_toolkit: a plain terminal protocol for pexpect.
-    "xonsh": (
-        ".xonshrc",
-        f"$PROMPT = '{PROMPT}'\n$XONSH_COLOR_STYLE = 'default'\nexec($(mfaenv init xonsh --prompt))\n",
-        ["xonsh", "-i", "--shell-type=readline"],
-    ),
 }
 
 
@@ -179,7 +173,7 @@ def _ask(child: pexpect.spawn, line: str) -> str:
     return str(child.before)
 
 
-@pytest.mark.parametrize("terminal", ["bash", "zsh", "fish", "xonsh"], indirect=True)
+@pytest.mark.parametrize("terminal", ["bash", "zsh", "fish"], indirect=True)
 def test_login_in_a_live_shell_and_prompt_counts_down(terminal: pexpect.spawn) -> None:
     terminal.sendline("mfaenv login")
     terminal.expect_exact("MFA code for arn:aws:iam::123456789012:mfa/")
@@ -195,10 +189,10 @@ def test_login_in_a_live_shell_and_prompt_counts_down(terminal: pexpect.spawn) -
     terminal.expect_exact("count=0")
 
 
-SETTER = {"fish": "set -gx {} {}", "xonsh": "${} = '{}'"}
+SETTER = {"fish": "set -gx {} {}"}
 
 
-@pytest.mark.parametrize("terminal", ["bash", "zsh", "fish", "xonsh"], indirect=True)
+@pytest.mark.parametrize("terminal", ["bash", "zsh", "fish"], indirect=True)
 def test_auto_login_after_expiry_then_ctrl_c(terminal: pexpect.spawn) -> None:
     past = str(int(time.time()) - 10)
     setter = SETTER.get(os.path.basename(str(terminal.command)), "export {}={}")
@@ -217,7 +211,7 @@ def test_auto_login_after_expiry_then_ctrl_c(terminal: pexpect.spawn) -> None:
     assert "MFA code for" not in str(terminal.before)
 
 
-@pytest.mark.parametrize("terminal", ["bash", "xonsh"], indirect=True)
+@pytest.mark.parametrize("terminal", ["bash"], indirect=True)
 def test_auto_login_after_expiry_logs_in(terminal: pexpect.spawn) -> None:
     past = str(int(time.time()) - 10)
     setter = SETTER.get(os.path.basename(str(terminal.command)), "export {}={}")
@@ -301,68 +295,6 @@ def test_nushell_hook_login_prompt_logout(user: IamUser, tmp_path: Path) -> None
     assert "failed-as-expected" in out and "--token-code must be the 6 digits" in p.stderr
 
 
-def test_xonsh_hook_login_prompt_logout(user: IamUser, tmp_path: Path) -> None:
-    from tests.faultsts import TRICKY_SECRET, FaultSts
-
-    require("xonsh")
-    script = (
-        "exec($(mfaenv init xonsh --prompt))\n"
-        "exec($(mfaenv init xonsh --prompt))\n"  # loads twice, installs once
-        "print('handlers=%d' % len(events.on_pre_prompt_format))\n"
-        "print('prompt=[%s]' % $PROMPT)\n"
-        "bad = !(mfaenv login --token-code 1)\n"
-        "print('bad=%d err=%s' % (bad.returncode, bad.err.strip()))\n"
-        "print('applied=%s' % ('AWS_SESSION_TOKEN' in ${...}))\n"
-        f"mfaenv login --token-code {CODE}\n"
-        "print('secret=' + $AWS_SECRET_ACCESS_KEY)\n"
-        "print('segment=[%s]' % $PROMPT_FIELDS['mfaenv']())\n"
-        "print('status=' + $(mfaenv status).split(',')[0])\n"  # passes through, captured
-        "mfaenv status --json | grep -c expires\n"  # passes through, piped
-        "mfaenv login --help | head -n 1\n"  # help is shown, not executed
-        "/usr/bin/env | grep -c ^AWS_SECRET_ACCESS_KEY=\n"
-        "mfaenv logout\n"
-        "/usr/bin/env | grep -c ^AWS_SECRET_ACCESS_KEY=\n"
-        "print('after=[%s]' % $PROMPT_FIELDS['mfaenv']())\n"
-    )
-    with FaultSts("tricky").running() as sts:
-        env = {**os.environ, "AWS_ENDPOINT_URL_STS": sts.url, "NO_COLOR": "1"}
-        # No terminal: nothing may wait for one. A hang shows the output so far.
-        proc = subprocess.Popen(
-            ["xonsh", "--no-rc", "-c", script],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            start_new_session=True,
-        )
-        try:
-            stdout, stderr = proc.communicate(timeout=90)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            stdout, stderr = proc.communicate()
-            pytest.fail(f"xonsh hung; stdout so far: {stdout!r}; stderr: {stderr!r}")
-        p = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-    out = p.stdout
-    assert "handlers=1" in out and re.search(r"prompt=\[\{mfaenv:\{\} \}(?!.*mfaenv)", out), p
-    assert "bad=2 err=mfaenv: --token-code must be the 6 digits" in out and "applied=False" in out, p
-    assert f"secret={TRICKY_SECRET}\n" in out, p
-    assert re.search(r"segment=\[aws:default [0-9]+h[0-9]{2}m\]", out), p  # the session ends in 2099
-    assert "status=profile default: valid until" in out, p
-    assert "Usage: mfaenv login" in out
-    assert re.search(r"\n1\n(.*\n)?0\n", out), p  # one secret in the child's environment, then none
-    assert "after=[]" in out
-    assert p.stderr == "", p.stderr
-
-
-def test_xonsh_hook_is_python() -> None:
-    import ast
-
-    # No xonsh-only syntax: Python's parser (and linters) read the hook as it is.
-    ast.parse((HOOK_DIR / "mfaenv.xsh").read_text())
-
-
 # ---- PowerShell and cmd: no binary here; their hooks are parsed by the real grammars ----
 
 
@@ -426,7 +358,7 @@ def test_hooks_ship_in_the_wheel(tmp_path: Path) -> None:
     )
     (wheel,) = tmp_path.glob("mfaenv-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for hook in ("bash", "zsh", "fish", "ps1", "tcsh", "nu", "cmd", "xsh"):
+    for hook in ("bash", "zsh", "fish", "ps1", "tcsh", "nu", "cmd"):
         hook = f"mfaenv.{hook}"
         assert f"mfaenv/shell-hooks/{hook}" in names
 
