@@ -23,8 +23,9 @@ HOOKS: dict[str, tuple[str, str, str, str]] = {
         "$PROFILE",
         "mfaenv init powershell | Out-String | Invoke-Expression",
     ),
-    "tcsh": ("mfaenv.tcsh", "_mfaenv_install_prompt", "~/.tcshrc", 'eval "`mfaenv init tcsh`"'),
-    "csh": ("mfaenv.tcsh", "_mfaenv_install_prompt", "~/.cshrc", 'eval "`mfaenv init csh`"'),
+    # tcsh reads ~/.cshrc only when there is no ~/.tcshrc (csh is tcsh on Debian and macOS).
+    "tcsh": ("mfaenv.tcsh", "_mfaenv_install_prompt", "~/.tcshrc (or ~/.cshrc)", 'eval "`mfaenv init tcsh`"'),
+    "csh": ("mfaenv.tcsh", "_mfaenv_install_prompt", "~/.tcshrc (or ~/.cshrc)", 'eval "`mfaenv init csh`"'),
     "nu": ("mfaenv.nu", "_mfaenv_install_prompt", "", ""),
     "cmd": ("mfaenv.cmd", "", "", ""),
 }

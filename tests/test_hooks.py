@@ -295,6 +295,13 @@ def test_nushell_hook_login_prompt_logout(user: IamUser, tmp_path: Path) -> None
     assert "failed-as-expected" in out and "--token-code must be the 6 digits" in p.stderr
 
 
+@pytest.mark.parametrize("shell", ["xonsh", "elvish", "dash"])
+def test_init_for_a_shell_without_a_hook_says_so(shell: str, cli: object) -> None:
+    p = subprocess.run(["mfaenv", "init", shell], capture_output=True, text=True)
+    assert (p.returncode, p.stdout) == (2, ""), p
+    assert p.stderr.startswith(f"mfaenv: no hook for {shell} yet; hooks exist for bash, ") and p.stderr.count("\n") == 1
+
+
 # ---- PowerShell and cmd: no binary here; their hooks are parsed by the real grammars ----
 
 

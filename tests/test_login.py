@@ -48,11 +48,18 @@ def test_login_then_logout_in_each_real_shell(shell: str, user: IamUser, tmp_pat
 def test_xonsh_user_idiom_as_documented(user: IamUser, tmp_path: Path) -> None:
     # realshells runs xonsh through subprocess.run (see the note there); this
     # is the exact line README documents, with mfaenv as the producer.
+    # xonsh's `$(...)` may lose the output under load (README says so): then
+    # the line must apply nothing at all, and a second try (from the cache) works.
     require("xonsh")
     script = f"exec($({PRODUCER} login --token-code {CODE} --shell xonsh)); /usr/bin/env -0"
-    p = subprocess.run([*ARGV["xonsh"], script], capture_output=True, cwd=tmp_path, timeout=120)
-    assert p.returncode == 0, p.stderr.decode()[-2000:]
-    _check_session(dict(e.decode().split("=", 1) for e in p.stdout.split(b"\0") if b"=" in e))
+    for _ in range(3):
+        p = subprocess.run([*ARGV["xonsh"], script], capture_output=True, cwd=tmp_path, timeout=120)
+        assert p.returncode == 0, p.stderr.decode()[-2000:]
+        got = dict(e.decode().split("=", 1) for e in p.stdout.split(b"\0") if b"=" in e)
+        if "MFAENV_EXPIRES" in got:
+            break
+        assert not set(got) & {*SESSION_VARS, "MFAENV_PROFILE"}, "half a session applied"
+    _check_session(got)
 
 
 def test_stale_session_never_reaches_sts(user: IamUser, moto_server: str, mfaenv: Mfaenv, tmp_path: Path) -> None:

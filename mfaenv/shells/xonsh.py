@@ -16,7 +16,7 @@ class Xonsh(Shell):
 
     def render(self, change: EnvChange) -> str:
         # One parenthesized expression, not a statement per variable: xonsh's
-        # `$(...)` capture can lose output, and a cut anywhere in it is a
+        # `$(...)` capture can lose output, and cut short anywhere it is a
         # syntax error that applies nothing, never half. (A bare tuple trips
         # xonsh 0.13's execx, which users may still use.) The tuple runs left
         # to right, so stale variables go first. `${...}` is __xonsh__.env.
@@ -25,4 +25,6 @@ class Xonsh(Shell):
         return f"([__xonsh__.env.pop(n, None) for n in ({unset})], __xonsh__.env.update({{{items}}}))\n"
 
     def quote(self, value: str) -> str:
-        return repr(value)  # a Python literal that evaluates to exactly `value`
+        # A Python literal that evaluates to exactly `value`; ascii(), not
+        # repr(), so the output is ASCII whatever $XONSH_ENCODING says.
+        return ascii(value)
