@@ -189,17 +189,19 @@ def test_login_in_a_live_shell_and_prompt_counts_down(terminal: pexpect.spawn) -
     terminal.expect_exact("count=0")
 
 
-SETTER = {"fish": "set -gx {} {}"}
+def _expire_with_auto_login(terminal: pexpect.spawn) -> str:
+    """Opt in to auto-login, then make the session expired; returns the expiry set."""
+    past = str(int(time.time()) - 10)
+    fish = os.path.basename(str(terminal.command)) == "fish"
+    setter = "set -gx {} {}" if fish else "export {}={}"
+    _ask(terminal, f"{setter.format('MFAENV_PROFILE', 'default')}; {setter.format('MFAENV_AUTO_LOGIN', '1')}")
+    terminal.sendline(setter.format("MFAENV_EXPIRES", past))
+    return past
 
 
 @pytest.mark.parametrize("terminal", ["bash", "zsh", "fish"], indirect=True)
 def test_auto_login_after_expiry_then_ctrl_c(terminal: pexpect.spawn) -> None:
-    past = str(int(time.time()) - 10)
-    setter = SETTER.get(os.path.basename(str(terminal.command)), "export {}={}")
-    _ask(
-        terminal, "; ".join(setter.format(k, v) for k, v in (("MFAENV_PROFILE", "default"), ("MFAENV_AUTO_LOGIN", "1")))
-    )
-    terminal.sendline(setter.format("MFAENV_EXPIRES", past))
+    past = _expire_with_auto_login(terminal)
     terminal.expect_exact("has expired; logging in again")
     terminal.expect_exact("MFA code for")
     terminal.sendintr()  # Ctrl-C at the code prompt leaves the shell as it was
@@ -213,12 +215,7 @@ def test_auto_login_after_expiry_then_ctrl_c(terminal: pexpect.spawn) -> None:
 
 @pytest.mark.parametrize("terminal", ["bash"], indirect=True)
 def test_auto_login_after_expiry_logs_in(terminal: pexpect.spawn) -> None:
-    past = str(int(time.time()) - 10)
-    setter = SETTER.get(os.path.basename(str(terminal.command)), "export {}={}")
-    _ask(
-        terminal, "; ".join(setter.format(k, v) for k, v in (("MFAENV_PROFILE", "default"), ("MFAENV_AUTO_LOGIN", "1")))
-    )
-    terminal.sendline(setter.format("MFAENV_EXPIRES", past))
+    _expire_with_auto_login(terminal)
     terminal.expect_exact("MFA code for")
     terminal.sendline(CODE)
     terminal.expect(r"aws:default 1[12]h[0-9]{2}m " + re.escape(PROMPT))
