@@ -80,11 +80,21 @@ def _path(base: str, profile: str, key_id: str, serial: str) -> str:
     return os.path.join(base, f"{_prefix(profile, key_id)}-{_digest(serial)}.json")
 
 
-def lookup(base: str, profile: str, key_id: str, serial: str | None, now: dt.datetime, margin: int) -> Session | None:
+def lookup(
+    base: str,
+    profile: str,
+    key_id: str,
+    serial: str | None,
+    now: dt.datetime,
+    margin: int,
+    duration: int | None = None,
+) -> Session | None:
     """A cached session with more than `margin` seconds left, or None.
 
     Without a serial (the device would be looked up in IAM), any entry of this
     profile and key will do: it was made with one of the caller's devices.
+    With a `duration` the user asked for, only a session made with that
+    duration will do: a cached 12-hour session is no answer to `--duration 1h`.
     """
     paths = (
         [_path(base, profile, key_id, serial)]
@@ -93,14 +103,14 @@ def lookup(base: str, profile: str, key_id: str, serial: str | None, now: dt.dat
     )
     best: Session | None = None
     for path in paths:
-        session = _read(path, profile)
+        session = _read(path, profile, duration)
         left = (session.expiration - now).total_seconds() if session and session.expiration else 0
         if session and left > margin and (best is None or session.expiration > best.expiration):  # type: ignore[operator]
             best = session
     return best
 
 
-def _read(path: str, profile: str) -> Session | None:
+def _read(path: str, profile: str, duration: int | None = None) -> Session | None:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except (FileNotFoundError, NotADirectoryError):
@@ -127,10 +137,14 @@ def _read(path: str, profile: str) -> Session | None:
             return None  # damaged: treated as absent, replaced by the next login
         if exp is None or not all(isinstance(v, str) and v for v in (key, secret, token)):
             return None
+        if duration is not None and doc.get("DurationSeconds") != duration:
+            return None
         return Session(key, secret, token, exp, profile)
 
 
-def store(base: str, profile: str, key_id: str, serial: str, session: Session, now: dt.datetime) -> None:
+def store(
+    base: str, profile: str, key_id: str, serial: str, session: Session, now: dt.datetime, duration: int | None = None
+) -> None:
     """Write the entry atomically with mode 0600, and drop expired entries."""
     _ensure_private_dir(base)
     doc = {
@@ -141,6 +155,8 @@ def store(base: str, profile: str, key_id: str, serial: str, session: Session, n
         "SecretAccessKey": session.secret_access_key,
         "SessionToken": session.session_token,
         "Expiration": session.expiration.astimezone(dt.timezone.utc).isoformat() if session.expiration else None,
+        # What the session was asked for, so a login asking for another duration does not get it.
+        "DurationSeconds": duration,
     }
     import tempfile  # only when writing: 10 ms a cache hit need not pay
 

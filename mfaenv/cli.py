@@ -19,6 +19,11 @@ from mfaenv import __version__, commands
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import iso_utc, plan_login
 
+_region_option = click.option(
+    "--region",
+    metavar="NAME",
+    help="Region to set (AWS_REGION, AWS_DEFAULT_REGION); default: the profile's, unless the shell sets one.",
+)
 _shell_option = click.option(
     "--shell",
     "shell_name",
@@ -42,7 +47,8 @@ def _login_options(f: Callable[..., None]) -> Callable[..., None]:
                 "--profile",
                 "-p",
                 metavar="NAME",
-                help="Source profile with long-term keys (default: AWS_PROFILE, else default).",
+                help="Source profile with long-term keys (default: AWS_PROFILE, else AWS_DEFAULT_PROFILE, "
+                "else the profile of this shell's session (MFAENV_PROFILE), else default).",
             ),
             click.option(
                 "--serial-number",
@@ -52,7 +58,10 @@ def _login_options(f: Callable[..., None]) -> Callable[..., None]:
             click.option("--token-code", metavar="CODE", help="The 6-digit MFA code (default: ask on the terminal)."),
             click.option("--token-command", metavar="CMD", help="Command that prints the MFA code (ykman, op, ...)."),
             click.option(
-                "--duration", "-d", metavar="SPAN", help="Session length: seconds, or 15m, 12h, 1d12h (default 12h)."
+                "--duration",
+                "-d",
+                metavar="SPAN",
+                help="Session length: seconds, or 15m, 12h, 1d12h (default: MFAENV_DURATION, else 12h).",
             ),
             click.option("--fresh", is_flag=True, help="Ask STS for a new session even if a cached one is still good."),
         ]
@@ -72,6 +81,7 @@ def _login_options(f: Callable[..., None]) -> Callable[..., None]:
     help="Also write the session into [NAME] of the credentials file (default NAME: <profile>-mfa).",
 )
 @click.option("--no-env", is_flag=True, help="With --write-profile: print no statements (for cron and scripts).")
+@_region_option
 @_shell_option
 def login(**opts: Any) -> None:
     """Start an MFA session (or reuse a cached one) and print the statements that set it."""
@@ -114,6 +124,11 @@ def init(**opts: Any) -> None:
     zsh:   eval "$(mfaenv init zsh)"         in ~/.zshrc
     fish:  mfaenv init fish | source         in config.fish
     pwsh:  mfaenv init pwsh | Out-String | Invoke-Expression   in $PROFILE
+           (or powershell, for Windows PowerShell 5.1)
+    tcsh:  eval "`mfaenv init tcsh`"         in ~/.tcshrc (csh: ~/.cshrc)
+    nu:    mfaenv init nu | save -f ~/.config/nushell/mfaenv.nu, then
+           source ~/.config/nushell/mfaenv.nu            in config.nu
+    cmd:   mfaenv init cmd > "%USERPROFILE%\\bin\\mfaenv.cmd"  (ahead of mfaenv.exe on PATH)
     """
     commands.init(**opts)
 
@@ -151,14 +166,17 @@ def whoami(as_json: bool) -> None:
 
 @main.command("exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @_login_options
+@_region_option
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def exec_cmd(command: tuple[str, ...], **opts: Any) -> NoReturn:
+def exec_cmd(command: tuple[str, ...], region: str | None, **opts: Any) -> NoReturn:
     """Run COMMAND with the session in its environment only: mfaenv exec -- aws s3 ls"""
+    from mfaenv import inputs
     from mfaenv.plan import apply
 
     env = dict(os.environ)
+    region = inputs.check_region(region, "--region") if region is not None else None
     session = commands.session(env, **opts)
-    child_env = apply(plan_login(session, env), env)
+    child_env = apply(plan_login(session, env, region), env)
     sys.stdout.flush()
     if os.name == "nt":  # no real exec on Windows: wait and pass the status on
         import subprocess

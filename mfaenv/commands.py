@@ -12,11 +12,13 @@ import datetime as dt
 import os
 import sys
 
+from mfaenv import inputs
 from mfaenv.errors import MfaenvError, PipeClosed
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (8 ms)
 if TYPE_CHECKING:
     from mfaenv.plan import Session
+    from mfaenv.shells import Shell
 
 
 def now() -> dt.datetime:
@@ -50,8 +52,25 @@ def session(
     return login(LoginRequest(profile, serial_number, token_code, token_command, duration, fresh), env, now())
 
 
+def _refuse_terminal(shell: Shell, cmd: str, hint: str | None = None) -> None:
+    """Nobody can evaluate what goes to a terminal: say how instead, and print no secret.
+
+    `hint` None: how the hook makes the plain command work (login and logout).
+    """
+    if sys.stdout.isatty():
+        from mfaenv.hooks import rc_hint
+
+        if hint is None:
+            hint = rc_hint(shell.alias, cmd.split()[1])
+        raise MfaenvError(f"stdout is a terminal, so nothing would be applied; run: {shell.usage(cmd)}{hint}")
+
+
 def login(
-    shell_name: str | None = None, write_profile: str | None = None, no_env: bool = False, **opts: object
+    shell_name: str | None = None,
+    write_profile: str | None = None,
+    no_env: bool = False,
+    region: str | None = None,
+    **opts: object,
 ) -> None:
     from mfaenv import shells
     from mfaenv.plan import plan_login
@@ -59,26 +78,41 @@ def login(
     env = dict(os.environ)
     if no_env and write_profile is None:
         raise MfaenvError("--no-env only makes sense with --write-profile: the session would go nowhere")
+    if region is not None:
+        region = inputs.check_region(region, "--region")
     shell = None if no_env else shells.resolve(shell_name, env)
-    if shell is not None and sys.stdout.isatty():
-        # Nobody can evaluate what goes to a terminal: say how, and print no secret.
-        from mfaenv.hooks import rc_hint
-
-        hint = " (or add --no-env to only write the profile)" if write_profile is not None else rc_hint(shell.alias)
-        raise MfaenvError(f"stdout is a terminal, so nothing would be applied; run: {shell.usage()}{hint}")
+    if shell is not None:
+        _refuse_terminal(shell, "mfaenv login", " (or add --no-env to only write the profile)" if write_profile is not None else None)
+    renews = _written_profile(opts.get("profile"), env)  # type: ignore[arg-type]
     result = session(env, **opts)  # type: ignore[arg-type]
-    text = shell.render(plan_login(result, env)) if shell else ""
-    if write_profile is not None:
+    text = shell.render(plan_login(result, env, region)) if shell else ""
+    if write_profile is not None or renews:
         from pathlib import Path
 
         from mfaenv import credfile
-        from mfaenv.config import config_paths
+        from mfaenv.config import config_paths, foreign_settings
 
-        name = write_profile or f"{result.profile}-mfa"
+        # A bare --write-profile, or a login from a written profile (AWS_PROFILE=mfa),
+        # renews that profile; else <profile>-mfa.
+        name = write_profile or renews or f"{result.profile}-mfa"
+        clash = foreign_settings(name, env)
+        if clash:
+            raise MfaenvError(
+                f"profile {name!r} already has {clash} in the config file, which mfaenv did not write; "
+                "pick another name for --write-profile"
+            )
         path = Path(config_paths(env)[1][1])
-        credfile.write_session(path, name, result, result.profile, warn)
+        credfile.write_session(path, name, result._replace(region=region or result.region), result.profile, warn)
         warn(f"wrote the session into [{name}] of {path}; use it with --profile {name}")
     write(text)
+
+
+def _written_profile(option: str | None, env: dict[str, str]) -> str | None:
+    """The profile chosen for this login if it is one mfaenv wrote (it is renewed), else None."""
+    from mfaenv.config import choose_profile, is_written_profile
+
+    name = choose_profile(option, env)
+    return name if is_written_profile(name, env) else None
 
 
 def logout(
@@ -92,7 +126,11 @@ def logout(
     from mfaenv.plan import plan_logout
 
     env = dict(os.environ)
-    text = "" if no_env else shells.resolve(shell_name, env).render(plan_logout(env))
+    text = ""
+    if not no_env:
+        shell = shells.resolve(shell_name, env)
+        _refuse_terminal(shell, "mfaenv logout", " (or add --no-env to only remove the profile)" if write_profile else None)
+        text = shell.render(plan_logout(env))
     if write_profile:
         from pathlib import Path
 
@@ -121,6 +159,7 @@ def export(file: str | None = None, label: str | None = None, shell_name: str | 
 
     env = dict(os.environ)
     shell = shells.resolve(shell_name, env)
+    _refuse_terminal(shell, "mfaenv export" + (f" {file}" if file not in (None, "-") else ""), " (printed here, the secret key would only be shown)")
     if file in (None, "-"):
         if sys.stdin.isatty():
             raise MfaenvError(

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 
 from mfaenv.errors import MfaenvError
 
+#: The key that marks a credentials-file section as a session mfaenv wrote (credfile.MARKER).
+_MARKER = "mfaenv_source_profile"
 _NOT_STATIC = ("role_arn", "credential_process", "sso_session", "sso_start_url", "web_identity_token_file")
 
 
@@ -97,24 +99,74 @@ def _first_line(e: Exception) -> str:
     return f"{text} (line {line})" if line and "line" not in text else text
 
 
-def load_profile(name: str, env: Mapping[str, str]) -> SourceProfile:
-    """The named profile's long-term keys, merged the way botocore merges the two files."""
+_Profiles = dict[str, dict[str, str]]
+_parsed: dict[tuple[object, ...], tuple[_Profiles, _Profiles, _Profiles]] = {}
+
+
+def _stamp(path: str) -> tuple[object, ...]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (path,)
+    return (path, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _profiles(env: Mapping[str, str]) -> tuple[_Profiles, _Profiles, _Profiles]:
+    """(merged profiles, config-file profiles, credentials-file profiles), merged the way botocore merges them.
+
+    Parsed once per process while the files stay as they are: a login asks several questions of them.
+    """
     (cfg_label, cfg_path, cfg_named), (cred_label, cred_path, cred_named) = config_paths(env)
+    key = (*_stamp(cfg_path), *_stamp(cred_path), cfg_named, cred_named)
+    if key not in _parsed:
+        _parsed.clear()
+        _parsed[key] = _parse(cfg_label, cfg_path, cfg_named, cred_label, cred_path, cred_named)
+    return _parsed[key]
+
+
+def _parse(
+    cfg_label: str, cfg_path: str, cfg_named: bool, cred_label: str, cred_path: str, cred_named: bool
+) -> tuple[_Profiles, _Profiles, _Profiles]:
     config = _read(cfg_label, cfg_path, cfg_named)
     creds = _read(cred_label, cred_path, cred_named)
 
     # In the config file a profile is `[profile NAME]`, except `[default]`;
     # in the credentials file it is `[NAME]`. Credentials-file values win.
-    profiles: dict[str, dict[str, str]] = {}
+    from_config: dict[str, dict[str, str]] = {}
     for section, values in config.items():
         parts = section.split(None, 1)
         if section == "default":
-            profiles.setdefault("default", {}).update(values)
+            from_config.setdefault("default", {}).update(values)
         elif len(parts) == 2 and parts[0] == "profile":
-            profiles.setdefault(parts[1].strip(), {}).update(values)
+            from_config.setdefault(parts[1].strip(), {}).update(values)
+    profiles = {name: dict(values) for name, values in from_config.items()}
     for section, values in creds.items():
         profiles.setdefault(section, {}).update(values)
+    return profiles, from_config, creds
 
+
+#: Config-file keys that make a profile something other than a session mfaenv wrote.
+_CREDENTIAL_KEYS = (*_NOT_STATIC, "source_profile", "credential_source", "aws_access_key_id", "aws_session_token")
+
+
+def is_written_profile(name: str, env: Mapping[str, str]) -> bool:
+    """Whether profile `name` is a session section mfaenv wrote (it carries the marker)."""
+    try:
+        return _MARKER in _profiles(env)[2].get(name, {})
+    except MfaenvError:
+        return False  # load_profile says what is wrong with the files
+
+
+def foreign_settings(name: str, env: Mapping[str, str]) -> str | None:
+    """The first credential setting of profile `name` in the config file, which a written session would shadow."""
+    settings = _profiles(env)[1].get(name, {})
+    return next((k for k in _CREDENTIAL_KEYS if k in settings), None)
+
+
+def load_profile(name: str, env: Mapping[str, str]) -> SourceProfile:
+    """The named profile's long-term keys, merged the way botocore merges the two files."""
+    (cfg_label, _, _), (cred_label, _, _) = config_paths(env)
+    profiles, config, creds = _profiles(env)
     if name not in profiles:
         if not config and not creds:
             raise MfaenvError(
@@ -124,7 +176,7 @@ def load_profile(name: str, env: Mapping[str, str]) -> SourceProfile:
         known = ", ".join(sorted(profiles)) or "none"
         raise MfaenvError(f"profile {name!r} not found in the {cred_label} or the {cfg_label}; known profiles: {known}")
     values = profiles[name]
-    source = values.get("mfaenv_source_profile", "").strip()
+    source = values.get(_MARKER, "").strip()
     if source and source != name and source in profiles:
         # A session profile mfaenv wrote (e.g. AWS_PROFILE=work-mfa): renew it from its source.
         name, values = source, profiles[source]

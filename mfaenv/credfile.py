@@ -24,7 +24,7 @@ from mfaenv.plan import Session, iso_utc
 #: The key that marks a section as ours (botocore ignores keys it does not know).
 MARKER = "mfaenv_source_profile"
 _LONG_TERM = ("aws_access_key_id", "aws_secret_access_key")
-_SESSION_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "expiration", MARKER)
+_SESSION_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "expiration", "region", MARKER)
 LOCK_TIMEOUT = 30
 
 
@@ -34,9 +34,11 @@ def write_session(path: Path, name: str, session: Session, source: str, warn: Ca
     def change(doc: Any) -> None:
         if doc.has_section(name):
             section = doc[name]
-            if MARKER not in section and any(k in section for k in _LONG_TERM):
+            if MARKER not in section:
+                # Keys, a credential_process, settings: whatever it is, it is the user's.
+                what = "long-term keys" if any(k in section for k in _LONG_TERM) else "settings"
                 raise MfaenvError(
-                    f"section [{name}] of {path} holds long-term keys that mfaenv did not write; "
+                    f"section [{name}] of {path} holds {what} that mfaenv did not write; "
                     "pick another name for --write-profile"
                 )
         else:
@@ -47,6 +49,8 @@ def write_session(path: Path, name: str, session: Session, source: str, warn: Ca
             "aws_secret_access_key": session.secret_access_key,
             "aws_session_token": session.session_token,
             "expiration": iso_utc(session.expiration) if session.expiration else None,
+            # botocore and the JS SDK read a credentials-file `region` as the profile's.
+            "region": getattr(session, "region", None),
             MARKER: source,
         }
         for key, value in values.items():
@@ -56,7 +60,7 @@ def write_session(path: Path, name: str, session: Session, source: str, warn: Ca
             else:
                 section[key] = value
 
-    edit(path, change, warn)
+    edit(path, change, warn, private=True)
 
 
 def remove_session(path: Path, name: str, warn: Callable[[str], None]) -> bool:
@@ -74,12 +78,12 @@ def remove_session(path: Path, name: str, warn: Callable[[str], None]) -> bool:
         found.append(name)
 
     if path.exists():
-        edit(path, change, warn)
+        edit(path, change, warn, private=True)
     return bool(found)
 
 
 def set_value(path: Path, section: str, key: str, value: str, warn: Callable[[str], None]) -> None:
-    """Set one key (e.g. mfa_serial in the config file), adding the section if needed."""
+    """Set one key (e.g. mfa_serial in the config file, which holds no secret: its mode is kept)."""
 
     def change(doc: Any) -> None:
         if not doc.has_section(section):
@@ -89,8 +93,11 @@ def set_value(path: Path, section: str, key: str, value: str, warn: Callable[[st
     edit(path, change, warn)
 
 
-def edit(path: Path, change: Callable[[Any], None], warn: Callable[[str], None]) -> None:
-    """Read, change and replace the file under its lock; the file is parsed before anything is written."""
+def edit(path: Path, change: Callable[[Any], None], warn: Callable[[str], None], private: bool = False) -> None:
+    """Read, change and replace the file under its lock; the file is parsed before anything is written.
+
+    `private`: the file holds secrets, so it is made 0600; otherwise its mode is kept.
+    """
     from configupdater import ConfigUpdater
 
     target = Path(os.path.realpath(path))  # a symlinked file is edited where it points
@@ -113,7 +120,7 @@ def edit(path: Path, change: Callable[[Any], None], warn: Callable[[str], None])
         if out == text and target.exists():
             return
         data = (out.replace("\n", "\r\n") if newline == "\r\n" else out).encode("utf-8")
-        _replace(target, data, warn)
+        _replace(target, data, warn, private)
 
 
 def _decode(raw: bytes, path: Path) -> tuple[str, str]:
@@ -160,19 +167,28 @@ def _drop_leftovers(target: Path) -> None:
             leftover.unlink()
 
 
-def _replace(target: Path, data: bytes, warn: Callable[[str], None]) -> None:
+def _replace(target: Path, data: bytes, warn: Callable[[str], None], private: bool) -> None:
     if target.exists() and os.name != "nt" and target.stat().st_uid != os.geteuid():
         # A rename would hand the file to us (sudo with the user's HOME) and lock its owner out.
         raise MfaenvError(
             f"refusing to edit {target}: it belongs to uid {target.stat().st_uid}, and this is uid {os.geteuid()} "
             "(sudo?); run mfaenv as the file's owner"
         )
+    mode = 0o600
     if target.exists():
-        mode = stat.S_IMODE(target.stat().st_mode)
-        if mode & 0o077:
-            warn(f"{target} was readable by others (mode {oct(mode)[2:]}); it is now 600")
+        old = stat.S_IMODE(target.stat().st_mode)
+        if private and old & 0o077:
+            warn(f"{target} was readable by others (mode {oct(old)[2:]}); it is now 600")
+        elif not private:
+            mode = old
+    elif not private:
+        umask = os.umask(0o077)
+        os.umask(umask)
+        mode = 0o666 & ~umask  # a new config file gets the mode any editor would give it
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")  # created 0600
     try:
+        if mode != 0o600 and hasattr(os, "fchmod"):  # Windows has no modes to keep
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

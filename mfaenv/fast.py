@@ -24,6 +24,7 @@ _LOGIN_OPTIONS = {
     "--duration": "duration",
     "-d": "duration",
     "--shell": "shell_name",
+    "--region": "region",
 }
 GRAMMAR: dict[str, _Spec] = {
     "status": ({"--json": "as_json"}, {}, ()),

@@ -31,10 +31,10 @@ HOOKS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-def rc_hint(alias: str) -> str:
+def rc_hint(alias: str, command: str = "login") -> str:
     """How to load the hook, as a clause for a one-line message; empty where it takes more than a line."""
     _, _, rc, line = HOOKS.get(alias, ("", "", "", ""))
-    return f", or put `{line}` in {rc} and run plain `mfaenv login`" if line else ""
+    return f", or put `{line}` in {rc} and run plain `mfaenv {command}`" if line else ""
 
 
 def _folder() -> Path:

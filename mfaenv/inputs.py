@@ -25,19 +25,24 @@ _CODE_IN_TEXT = r"(?<![0-9])[0-9]{6}(?![0-9])"
 # STS SerialNumber: 9-256 characters of [\w+=/:,.@-].
 _SERIAL = r"(?a)[\w+=/:,.@-]{9,256}\Z"
 _USER_ARN = r"arn:aws[\w-]*:iam::\d{12}:user/"
+# botocore's own rule for a region name (validate_region_name): it goes into
+# host names, and into the shell and the credentials file from here.
+_REGION = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\Z"
 
 
-def parse_duration(text: str, *, root: bool = False) -> int:
-    """Seconds from `3600`, `15m`, `12h`, `1d12h`; range-checked for STS."""
+def parse_duration(text: str, *, root: bool = False, source: str = "--duration") -> int:
+    """Seconds from `3600`, `15m`, `12h`, `1d12h`; range-checked for STS. `source` names where it came from."""
     try:
         seconds = parse_span(text, "duration")
     except MfaenvError:
-        raise MfaenvError(f"duration {text!r} is not a number of seconds or a span like 15m, 12h, 1d12h") from None
+        raise MfaenvError(
+            f"{source} {text!r} is not a number of seconds or a span like 15m, 12h, 1d12h"
+        ) from None
     top = MAX_ROOT_DURATION if root else MAX_DURATION
     if not MIN_DURATION <= seconds <= top:
         who = "the root user" if root else "an IAM user"
         raise MfaenvError(
-            f"duration {text!r} is {seconds} s; STS allows {MIN_DURATION}-{top} s (15m-{_span(top)}) for {who}"
+            f"{source} {text!r} is {seconds} s; STS allows {MIN_DURATION}-{top} s (15m-{_span(top)}) for {who}"
         )
     return seconds
 
@@ -88,6 +93,14 @@ def check_serial(serial: str, source: str) -> str:
             f"MFA serial {serial!r} from {source} is not a device ARN (arn:aws:iam::ACCOUNT:mfa/NAME) or hardware serial"
         )
     return serial
+
+
+def check_region(region: str, source: str) -> str:
+    """A region name such as eu-west-1, stripped; anything else is refused, naming where it came from."""
+    region = region.strip()
+    if not re.match(_REGION, region):
+        raise MfaenvError(f"region {region!r} from {source} is not a region name like eu-west-1; fix it")
+    return region
 
 
 def is_root_arn(arn: str) -> bool:

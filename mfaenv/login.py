@@ -65,27 +65,42 @@ def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime) -> Sessio
     """A session for the request: from the cache while enough is left, else from STS."""
     # Check what needs no network first, so a typo costs nothing.
     explicit_duration = req.duration if req.duration is not None else env.get("MFAENV_DURATION")
-    duration = inputs.DEFAULT_DURATION if explicit_duration is None else inputs.parse_duration(explicit_duration)
+    duration_source = "--duration" if req.duration is not None else "MFAENV_DURATION"
+    duration = (
+        inputs.DEFAULT_DURATION
+        if explicit_duration is None
+        else inputs.parse_duration(explicit_duration, source=duration_source)
+    )
     code = _given_code(req.token_code)
     margin = inputs.margin(env)
     profile = load_profile(choose_profile(req.profile, env), env)
     configured = _configured_serial(req, env, profile)
     use_cache = env.get("MFAENV_NO_CACHE", "") in ("", "0")
     folder = cache.folder(dict(env))
+    region = _profile_region(profile)
     if use_cache and not req.fresh:
-        cached = cache.lookup(folder, profile.name, profile.access_key_id, configured, now, margin)
+        wanted = duration if explicit_duration is not None else None
+        cached = cache.lookup(folder, profile.name, profile.access_key_id, configured, now, margin, wanted)
         if cached:
-            return cached
+            return cached._replace(region=region)
 
-    session, serial, code = _new_session(req, env, folder, profile, configured, code, duration, explicit_duration, now)
+    session, serial, code, duration = _new_session(
+        req, env, folder, profile, configured, code, duration, explicit_duration, now
+    )
     # The session exists now: a cache that cannot be written must not cost it.
     if use_cache:
         try:
-            cache.store(folder, profile.name, profile.access_key_id, serial, session, now)
+            cache.store(folder, profile.name, profile.access_key_id, serial, session, now, duration)
             usedcodes.remember(folder, serial, code, now)
         except (OSError, MfaenvError) as e:
             say(f"warning: could not cache the session ({getattr(e, 'strerror', None) or e}); it is not shared")
-    return session
+    return session._replace(region=region)
+
+
+def _profile_region(profile: SourceProfile) -> str | None:
+    """The profile's own region, which the shell loses when AWS_PROFILE is moved aside."""
+    region = profile.settings.get("region", "").strip()
+    return inputs.check_region(region, f"profile {profile.name!r}") if region else None
 
 
 def _new_session(
@@ -98,7 +113,7 @@ def _new_session(
     duration: int,
     explicit_duration: str | None,
     now: dt.datetime,
-) -> tuple[Session, str, str]:
+) -> tuple[Session, str, str, int]:
     with contextlib.ExitStack() as stack:
         terminal = _Terminal(stack)
         if configured:
@@ -107,7 +122,8 @@ def _new_session(
             serial, root = _discover_serial(profile, terminal, env)
         if root:
             if explicit_duration is not None:
-                duration = inputs.parse_duration(explicit_duration, root=True)
+                source = "--duration" if req.duration is not None else "MFAENV_DURATION"
+                duration = inputs.parse_duration(explicit_duration, root=True, source=source)
             else:
                 duration = min(duration, inputs.MAX_ROOT_DURATION)
         if code is None and not req.token_command:
@@ -115,7 +131,7 @@ def _new_session(
         else:
             code = code or _code_from_command(req.token_command or "", env)
             _refuse_reused(codes, serial, code, now)
-    return sts.get_session_token(profile, serial, code, duration, now), serial, code
+    return sts.get_session_token(profile, serial, code, duration, now), serial, code, duration
 
 
 def _refuse_reused(folder: str, serial: str, code: str, now: dt.datetime) -> None:

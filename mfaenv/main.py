@@ -16,10 +16,11 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from typing import NoReturn
 
+    import click
+
 
 def run(argv: list[str] | None = None) -> NoReturn:
-    args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
+    args, debug = split_debug(sys.argv[1:] if argv is None else argv)
     try:
         code = _dispatch(args)
     except MfaenvError as e:
@@ -44,6 +45,42 @@ def run(argv: list[str] | None = None) -> NoReturn:
     sys.exit(code)
 
 
+#: exec's options that take a value: the word after one is not the command.
+_EXEC_VALUES = ("--profile", "-p", "--serial-number", "--token-code", "--token-command", "--duration", "-d", "--region")
+
+
+def split_debug(args: list[str]) -> tuple[list[str], bool]:
+    """argv without `--debug`, wherever it was written (`mfaenv --debug login`, `mfaenv login --debug`).
+
+    Not after `--`, nor inside exec's command: `mfaenv exec -- tool --debug` is the tool's flag.
+    """
+    out: list[str] = []
+    debug = False
+    command: str | None = None
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--":
+            out.append(arg)
+            out.extend(rest)
+            break
+        if arg == "--debug":
+            debug = True
+            continue
+        out.append(arg)
+        if command is None:
+            if not arg.startswith("-"):
+                command = arg
+        elif command == "exec":
+            if arg in _EXEC_VALUES:
+                value = next(rest, None)
+                if value is not None:
+                    out.append(value)
+            elif not arg.startswith("-"):
+                out.extend(rest)  # COMMAND and its arguments
+                break
+    return out, debug
+
+
 def _dispatch(args: list[str]) -> int:
     if not os.environ.get("MFAENV_NO_FAST"):
         from mfaenv import fast
@@ -52,6 +89,21 @@ def _dispatch(args: list[str]) -> int:
         if parsed is not None:
             return fast.run(*parsed)
     return _click(args)
+
+
+def _misplaced(e: Exception, args: list[str], group: click.Group) -> str | None:
+    """For `mfaenv --profile work login`: which command the option belongs to, and where it goes."""
+    import click
+
+    if not isinstance(e, click.NoSuchOption) or e.ctx is None or e.ctx.command is not group:
+        return None
+    name = e.option_name
+    owners = [n for n, c in group.commands.items() if any(name in p.opts for p in c.params)]
+    if not owners:
+        return None
+    given = next((a for a in args if a in group.commands), None)
+    target = given if given in owners else owners[0]
+    return f"{name} is an option of `mfaenv {target}`: put it after the command, as in `mfaenv {target} {name} ...`"
 
 
 def _click(args: list[str]) -> int:
@@ -71,8 +123,9 @@ def _click(args: list[str]) -> int:
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.ClickException as e:
+        misplaced = _misplaced(e, args, main)
         hint = f"; see `{e.ctx.command_path} --help`" if isinstance(e, click.UsageError) and e.ctx else ""
-        print(f"mfaenv: {e.format_message().rstrip('.')}{hint}", file=sys.stderr)
+        print(f"mfaenv: {misplaced or e.format_message().rstrip('.') + hint}", file=sys.stderr)
         return int(Exit.INPUT)
     except click.Abort:
         print("mfaenv: interrupted", file=sys.stderr)

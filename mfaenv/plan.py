@@ -25,6 +25,14 @@ MOVED_ASIDE = {
     "AWS_PROFILE": "MFAENV_SAVED_AWS_PROFILE",
     "AWS_DEFAULT_PROFILE": "MFAENV_SAVED_AWS_DEFAULT_PROFILE",
 }
+#: Set from the profile's `region` on login, because moving AWS_PROFILE aside
+#: takes the profile's region with it (SDKs would then use no region, or the
+#: default profile's). Never over a region the user set; logout gives back what was there.
+REGION_VARS = ("AWS_REGION", "AWS_DEFAULT_REGION")
+#: The region mfaenv set, so a later login or logout can tell its own value from the user's.
+REGION_MARK = "MFAENV_REGION"
+#: What `--region` replaced, restored on logout.
+SAVED_REGION = {name: f"MFAENV_SAVED_{name}" for name in REGION_VARS}
 #: A shell holds an mfaenv session when one of these is set.
 MARKERS = ("MFAENV_PROFILE", "MFAENV_EXPIRES")
 
@@ -33,12 +41,15 @@ MARKERS = ("MFAENV_PROFILE", "MFAENV_EXPIRES")
 # dataclasses pulls in inspect, a sixth of the time budget of `mfaenv status`.
 
 
-class Session(namedtuple("Session", "access_key_id secret_access_key session_token expiration profile")):
+class Session(
+    namedtuple("Session", "access_key_id secret_access_key session_token expiration profile region", defaults=(None,))
+):
     """Temporary credentials as STS (or an STS JSON document) returned them.
 
     access_key_id, secret_access_key: str; session_token: str | None;
     expiration: timezone-aware datetime | None; profile: the source profile,
-    or a label for `export` ("" for none).
+    or a label for `export` ("" for none); region: the profile's own `region`
+    setting, to carry into the shell (None: the profile sets none).
     """
 
     __slots__ = ()
@@ -76,11 +87,13 @@ def session_values(session: Session) -> dict[str, str | None]:
     }
 
 
-def plan_login(session: Session, env: Mapping[str, str]) -> EnvChange:
-    """Remove every stale variable, move AWS_PROFILE aside, set the session.
+def plan_login(session: Session, env: Mapping[str, str], region: str | None = None) -> EnvChange:
+    """Remove every stale variable, move AWS_PROFILE aside, set the session and its region.
 
     A variable with no new value is always unset, even if `env` lacks it:
     the caller's view of the environment may be older than the shell's.
+    `region` (from --region) wins over a region the shell sets; the
+    session's own (the profile's) never does.
     """
     values: dict[str, str | None] = {name: None for name in STALE_VARS}
     for name, saved in MOVED_ASIDE.items():
@@ -88,7 +101,35 @@ def plan_login(session: Session, env: Mapping[str, str]) -> EnvChange:
         # A second login keeps what the first one moved aside.
         values[saved] = env.get(name) or env.get(saved) or None
     values.update(session_values(session))
+    values.update(_region_values(region or session.region, bool(region), env))
     return _change(values)
+
+
+def _region_values(region: str | None, forced: bool, env: Mapping[str, str]) -> dict[str, str | None]:
+    ours = env.get(REGION_MARK)
+    users = {n: env[n] for n in REGION_VARS if env.get(n) and env.get(n) != ours}
+    values: dict[str, str | None] = {}
+    if region and (forced or not users):
+        for name in REGION_VARS:
+            values[name] = region
+            # A second login keeps what the first one replaced.
+            values[SAVED_REGION[name]] = users.get(name) or env.get(SAVED_REGION[name]) or None
+        values[REGION_MARK] = region
+    elif ours:
+        # An earlier login's region, now without a successor: give back what it replaced.
+        values.update(_region_restored(env))
+    return values
+
+
+def _region_restored(env: Mapping[str, str]) -> dict[str, str | None]:
+    """Undo the region an earlier login set, keeping one the user changed since."""
+    ours = env.get(REGION_MARK)
+    values: dict[str, str | None] = {REGION_MARK: None}
+    for name in REGION_VARS:
+        if ours and env.get(name) == ours:
+            values[name] = env.get(SAVED_REGION[name]) or None
+        values[SAVED_REGION[name]] = None
+    return values
 
 
 def plan_logout(env: Mapping[str, str]) -> EnvChange:
@@ -97,7 +138,7 @@ def plan_logout(env: Mapping[str, str]) -> EnvChange:
     Without a session marker this shell holds nothing of ours, so the
     credential variables are left alone: they were set by something else.
     """
-    if not any(name in env for name in MARKERS) and not any(s in env for s in MOVED_ASIDE.values()):
+    if not any(name in env for name in (*MARKERS, REGION_MARK)) and not any(s in env for s in MOVED_ASIDE.values()):
         return EnvChange()
     values: dict[str, str | None] = {name: None for name in SESSION_VARS}
     for name, saved in MOVED_ASIDE.items():
@@ -105,6 +146,8 @@ def plan_logout(env: Mapping[str, str]) -> EnvChange:
         # A profile the user chose after login is theirs; keep it.
         if saved in env and name not in env:
             values[name] = env[saved]
+    if REGION_MARK in env:
+        values.update(_region_restored(env))
     return _change(values)
 
 

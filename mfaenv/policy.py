@@ -54,13 +54,17 @@ def force_mfa(user: str | None = None, max_age: int | None = None) -> dict[str, 
         },
     ]
     if max_age is not None:
+        # Plain NumericGreaterThan, not ...IfExists: long-term keys carry no
+        # MultiFactorAuthAge, and with IfExists this statement would deny them
+        # the device set-up the statement above leaves open (and mfaenv's own
+        # ListMFADevices lookup). Requests without MFA are the first deny's job.
         statements.append(
             {
                 "Sid": "DenyAllWhenMfaIsOld",
                 "Effect": "Deny",
                 "NotAction": ["sts:GetSessionToken", "sts:GetCallerIdentity"],
                 "Resource": "*",
-                "Condition": {"NumericGreaterThanIfExists": {"aws:MultiFactorAuthAge": str(max_age)}},
+                "Condition": {"NumericGreaterThan": {"aws:MultiFactorAuthAge": str(max_age)}},
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -57,16 +57,57 @@ def warnings_for(method: str, env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _credential_failure(e: Exception, env: Mapping[str, str]) -> MfaenvError:
+    """One line for what botocore raises while loading the credentials in effect."""
+    from botocore import exceptions as bx
+
+    profile = env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
+    if isinstance(e, RuntimeError) and "expired" in str(e):
+        # botocore's refresh of expired environment credentials (AWS_CREDENTIAL_EXPIRATION in the past).
+        who = env.get("MFAENV_PROFILE")
+        again = f"mfaenv login --profile {who}" if who else "mfaenv login"
+        return MfaenvError(f"the session in this shell's environment has expired; run `{again}` for a new one")
+    if isinstance(e, (bx.RefreshWithMFAUnsupportedError, EOFError)):
+        return _role_needs_code(profile)
+    if isinstance(e, bx.BotoCoreError):
+        return MfaenvError(f"cannot load the credentials of profile {profile}: {str(e).splitlines()[0]}")
+    return MfaenvError(f"cannot load credentials: {type(e).__name__}")
+
+
+def _refuse_mfa_role(env: Mapping[str, str]) -> None:
+    """A role profile with mfa_serial: botocore would ask for the code itself (getpass, or stdin
+    without a terminal, with warnings) and then cache nothing. Say how to log in instead."""
+    if env.get("AWS_ACCESS_KEY_ID"):
+        return  # environment credentials come first in botocore's chain
+    from mfaenv.config import _profiles
+
+    profile = env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
+    try:
+        settings = _profiles(env)[0].get(profile, {})
+    except MfaenvError:
+        return  # botocore words a broken file its own way
+    if settings.get("role_arn") and settings.get("mfa_serial"):
+        raise _role_needs_code(profile)
+
+
+def _role_needs_code(profile: str) -> MfaenvError:
+    return MfaenvError(
+        f"profile {profile} assumes a role with MFA, and botocore cannot ask for the code here; "
+        f"run `mfaenv login --profile {profile}` first"
+    )
+
+
 def whoami(env: Mapping[str, str]) -> Identity:
     import botocore.config
     import botocore.session
     from botocore import exceptions as bx
 
+    _refuse_mfa_role(env)
     session = botocore.session.Session()
     try:
         creds = session.get_credentials()
-    except bx.BotoCoreError as e:
-        raise MfaenvError(f"cannot load credentials: {type(e).__name__}") from None
+    except Exception as e:  # noqa: BLE001 - mapped to one line
+        raise _credential_failure(e, env) from None
     if creds is None:
         raise MfaenvError("no AWS credentials in effect: no environment keys, no profile keys, no role")
     method = getattr(creds, "method", "") or ""
@@ -81,6 +122,9 @@ def whoami(env: Mapping[str, str]) -> Identity:
         raise MfaenvError(f"botocore cannot set up the sts client: {str(e).splitlines()[0]}") from None
     try:
         reply: dict[str, Any] = client.get_caller_identity()
+    except (RuntimeError, EOFError, bx.RefreshWithMFAUnsupportedError, bx.CredentialRetrievalError) as e:
+        # Credentials are loaded lazily, at the call.
+        raise _credential_failure(e, env) from None
     except Exception as e:  # noqa: BLE001 - mapped to one line
         from mfaenv.config import SourceProfile
         from mfaenv.sts import explain

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from mfaenv import inputs, shells
+from mfaenv import inputs, plan, shells
 from mfaenv.errors import MfaenvError, UnrepresentableValue
 from mfaenv.plan import MOVED_ASIDE, SESSION_VARS, STALE_VARS, EnvChange, Session, plan_login, plan_logout
 
@@ -129,3 +129,34 @@ def test_root_detection() -> None:
     assert inputs.is_root_arn("arn:aws:iam::123456789012:root")
     assert not inputs.is_root_arn("arn:aws:iam::123456789012:user/root")
     assert inputs.is_root_serial("arn:aws:iam::123456789012:mfa/root-account-mfa-device")
+
+
+def _region_after(env: dict[str, str], region: str | None = None, profile_region: str | None = "eu-west-1") -> dict[str, str]:
+    s = Session("ASIAEXAMPLEEXAMPLE12", "secret", "token", None, "work", profile_region)
+    return plan.apply(plan.plan_login(s, env, region), env)
+
+
+def test_login_sets_the_profile_region_unless_the_shell_has_one() -> None:
+    after = _region_after({})
+    assert (after["AWS_REGION"], after["AWS_DEFAULT_REGION"], after["MFAENV_REGION"]) == ("eu-west-1",) * 3
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        after = _region_after({var: "ap-south-1"})
+        assert after[var] == "ap-south-1" and "MFAENV_REGION" not in after
+        assert len([v for v in ("AWS_REGION", "AWS_DEFAULT_REGION") if v in after]) == 1
+    assert "AWS_REGION" not in _region_after({}, profile_region=None)
+
+
+def test_a_second_login_replaces_our_region_and_logout_restores_the_users() -> None:
+    first = _region_after({"AWS_REGION": "us-west-2"}, region="ca-central-1")
+    assert first["AWS_REGION"] == "ca-central-1" and first["MFAENV_SAVED_AWS_REGION"] == "us-west-2"
+    # A second login for a profile in another region: ours is replaced, the user's stays saved.
+    second = _region_after(first, profile_region="sa-east-1")
+    assert (second["AWS_REGION"], second["MFAENV_SAVED_AWS_REGION"]) == ("sa-east-1", "us-west-2")
+    after = plan.apply(plan.plan_logout(second), second)
+    assert after.get("AWS_REGION") == "us-west-2" and "AWS_DEFAULT_REGION" not in after
+    assert not [k for k in after if k.startswith("MFAENV_")]
+    # A region the user changed after login is theirs: logout keeps it.
+    changed = {**_region_after({}), "AWS_REGION": "me-south-1"}
+    assert plan.apply(plan.plan_logout(changed), changed)["AWS_REGION"] == "me-south-1"
+    # A login from a profile without region removes the region an earlier login set.
+    assert "AWS_REGION" not in _region_after(_region_after({}), profile_region=None)

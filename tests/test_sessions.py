@@ -172,7 +172,7 @@ def test_policy_is_valid_json_with_the_conditions(cli: Mfaenv) -> None:
     deny = [s for s in doc["Statement"] if s["Effect"] == "Deny"]
     assert deny[0]["Condition"] == {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
     assert "sts:GetSessionToken" in deny[0]["NotAction"]
-    assert deny[1]["Condition"] == {"NumericGreaterThanIfExists": {"aws:MultiFactorAuthAge": "43200"}}
+    assert deny[1]["Condition"] == {"NumericGreaterThan": {"aws:MultiFactorAuthAge": "43200"}}
     assert "arn:aws:iam::*:user/alice" in text and "harmless" not in r.err and "MFA" in r.err
 
 
