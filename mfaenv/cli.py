@@ -17,7 +17,7 @@ import click
 
 from mfaenv import __version__, commands
 from mfaenv.errors import Exit, MfaenvError
-from mfaenv.plan import iso_utc, plan_login
+from mfaenv.plan import plan_login
 
 _region_option = click.option(
     "--region",
@@ -201,18 +201,7 @@ def credential_process(**opts: Any) -> None:
       [profile work-mfa]
       credential_process = mfaenv credential-process --profile work
     """
-    import json
-
-    env = dict(os.environ)
-    session = commands.session(env, **opts)
-    doc = {
-        "Version": 1,
-        "AccessKeyId": session.access_key_id,
-        "SecretAccessKey": session.secret_access_key,
-        "SessionToken": session.session_token,
-        "Expiration": iso_utc(session.expiration) if session.expiration else None,
-    }
-    commands.write(json.dumps({k: v for k, v in doc.items() if v is not None}) + "\n")
+    commands.credential_process(**opts)
 
 
 @main.command()

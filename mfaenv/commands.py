@@ -180,6 +180,23 @@ def export(file: str | None = None, label: str | None = None, shell_name: str | 
     write(shell.render(plan_login(stsjson.parse(text, source, label or "", now()), env)))
 
 
+def credential_process(**opts: object) -> None:
+    """credential_process JSON for the session: what every SDK process using such a profile runs."""
+    import json
+
+    from mfaenv.plan import iso_utc
+
+    result = session(dict(os.environ), **opts)  # type: ignore[arg-type]
+    doc = {
+        "Version": 1,
+        "AccessKeyId": result.access_key_id,
+        "SecretAccessKey": result.secret_access_key,
+        "SessionToken": result.session_token,
+        "Expiration": iso_utc(result.expiration) if result.expiration else None,
+    }
+    write(json.dumps({k: v for k, v in doc.items() if v is not None}) + "\n")
+
+
 def init(shell_name: str | None = None, prompt: bool = False) -> None:
     from mfaenv import hooks, shells
 

@@ -1,4 +1,4 @@
-"""The fast path: the common forms of status, logout, init, export and login, without click.
+"""The fast path: the common forms of status, logout, init, export, login and credential-process, without click.
 
 These run in every prompt-adjacent moment of a user's day (a new terminal, a
 script checking `status`), and importing click alone costs about twice a bare
@@ -26,12 +26,15 @@ _LOGIN_OPTIONS = {
     "--shell": "shell_name",
     "--region": "region",
 }
+_SESSION_OPTIONS = {k: v for k, v in _LOGIN_OPTIONS.items() if v not in ("shell_name", "region")}
 GRAMMAR: dict[str, _Spec] = {
     "status": ({"--json": "as_json"}, {}, ()),
     "logout": ({}, {"--shell": "shell_name"}, ()),
     "init": ({"--prompt": "prompt"}, {}, ("shell_name",)),
     "export": ({}, {"--shell": "shell_name", "--label": "label"}, ("file",)),
     "login": ({"--fresh": "fresh"}, _LOGIN_OPTIONS, ()),
+    # Every SDK process using a credential_process profile runs this: as fast as a cached login.
+    "credential-process": ({"--fresh": "fresh"}, _SESSION_OPTIONS, ()),
 }
 
 
@@ -68,5 +71,5 @@ def parse(argv: list[str]) -> tuple[str, dict[str, object]] | None:
 def run(command: str, kwargs: dict[str, object]) -> int:
     from mfaenv import commands
 
-    handler: Callable[..., int | None] = getattr(commands, command)
+    handler: Callable[..., int | None] = getattr(commands, command.replace("-", "_"))
     return handler(**kwargs) or 0

@@ -15,6 +15,7 @@ from mfaenv import cache, inputs, sts, usedcodes
 from mfaenv.config import SourceProfile, choose_profile, load_profile
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
+from mfaenv.status import span
 from mfaenv.terminal import ask, open_tty, run_token_command, say
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -55,7 +56,7 @@ class _Terminal:
 
 
 _NO_TTY_HINT = {
-    "the MFA code": "pass --token-code or --token-command",
+    "the MFA code": "pass --token-code or --token-command, or set mfaenv_token_command in the profile",
     "an MFA device": "pass --serial-number or set mfa_serial in the profile",
     "an answer": "",
 }
@@ -82,6 +83,9 @@ def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime) -> Sessio
         wanted = duration if explicit_duration is not None else None
         cached = cache.lookup(folder, profile.name, profile.access_key_id, configured, now, margin, wanted)
         if cached:
+            # So nobody wonders why no code was asked.
+            left = span(int((cached.expiration - now).total_seconds()))
+            say(f"using the cached session for {profile.name}, {left} left; --fresh for a new one")
             return cached._replace(region=region)
 
     session, serial, code, duration = _new_session(
@@ -126,10 +130,11 @@ def _new_session(
                 duration = inputs.parse_duration(explicit_duration, root=True, source=source)
             else:
                 duration = min(duration, inputs.MAX_ROOT_DURATION)
-        if code is None and not req.token_command:
+        command = None if code else _token_command(req, env, profile)
+        if code is None and command is None:
             code = _ask_code(terminal, serial, codes, now)
         else:
-            code = code or _code_from_command(req.token_command or "", env)
+            code = code or _code_from_command(*command, env)  # type: ignore[misc]
             _refuse_reused(codes, serial, code, now)
     return sts.get_session_token(profile, serial, code, duration, now), serial, code, duration
 
@@ -217,10 +222,23 @@ def _pick(terminal: _Terminal, devices: list[str]) -> str:
     raise MfaenvError("no MFA device chosen; pass one with --serial-number")
 
 
-def _code_from_command(command: str, env: Mapping[str, str]) -> str:
-    code = inputs.code_in_output(run_token_command(command, env))
+def _token_command(req: LoginRequest, env: Mapping[str, str], profile: SourceProfile) -> tuple[str, str] | None:
+    """(command, where it came from): --token-command, MFAENV_TOKEN_COMMAND, or the profile's
+    `mfaenv_token_command`, so credential_process, cron and the prompt's auto-login get codes too."""
+    for source, value in (
+        ("--token-command", req.token_command),
+        ("MFAENV_TOKEN_COMMAND", env.get("MFAENV_TOKEN_COMMAND")),
+        (f"mfaenv_token_command of profile {profile.name!r}", profile.settings.get("mfaenv_token_command")),
+    ):
+        if value and value.strip():
+            return value.strip(), source
+    return None
+
+
+def _code_from_command(command: str, source: str, env: Mapping[str, str]) -> str:
+    code = inputs.code_in_output(run_token_command(command, env, source))
     if code is None:
-        raise MfaenvError("--token-command printed no 6-digit code")
+        raise MfaenvError(f"the token command from {source} printed no 6-digit code")
     return code
 
 

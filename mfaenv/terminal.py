@@ -58,7 +58,7 @@ def say(text: str) -> None:
     print(f"mfaenv: {text}", file=sys.stderr)
 
 
-def run_token_command(command: str, env: Mapping[str, str]) -> str:
+def run_token_command(command: str, env: Mapping[str, str], source: str = "--token-command") -> str:
     """Run the user's code generator (ykman, op, ...) and return its stdout.
 
     It runs through the user's shell so pipes and quotes work as typed. Its
@@ -79,9 +79,9 @@ def run_token_command(command: str, env: Mapping[str, str]) -> str:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise MfaenvError("--token-command did not finish within 120 s") from None
+        raise MfaenvError(f"the token command from {source} did not finish within 120 s") from None
     except OSError as e:
-        raise MfaenvError(f"cannot run --token-command: {e.strerror}") from None
+        raise MfaenvError(f"cannot run the token command from {source}: {e.strerror}") from None
     if done.returncode != 0:
-        raise MfaenvError(f"--token-command failed with exit status {done.returncode}")
+        raise MfaenvError(f"the token command from {source} failed with exit status {done.returncode}")
     return done.stdout.decode("utf-8", "replace")

@@ -26,8 +26,8 @@ from tests.helpers import Mfaenv, free_port
         (["--profile", "nope"], "profile 'nope' not found in the credentials file"),
         (["--serial-number", "arn:aws:iam::123456789012:user/alice"], "is a user ARN; the device's ARN has ':mfa/'"),
         (["--serial-number", "x y"], "is not a device ARN"),
-        (["--token-command", "exit 3"], "--token-command failed with exit status 3"),
-        (["--token-command", "echo no code here"], "--token-command printed no 6-digit code"),
+        (["--token-command", "exit 3"], "the token command from --token-command failed with exit status 3"),
+        (["--token-command", "echo no code here"], "the token command from --token-command printed no 6-digit code"),
         (["--bogus"], "--bogus"),
     ],
 )

@@ -186,7 +186,7 @@ def test_whoami_names_identity_and_source(user: IamUser, tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     "args",
-    [["status"], ["logout"], ["init", "bash"], ["export", "-"], ["login"], ["policy"]],
+    [["status"], ["logout"], ["init", "bash"], ["export", "-"], ["login"], ["credential-process"], ["policy"]],
 )
 def test_fast_paths_import_no_botocore(user: IamUser, mfaenv: Mfaenv, args: list[str]) -> None:
     """No boto3/botocore where no AWS call is made; and no click on the fast path's plain forms."""
@@ -263,6 +263,11 @@ FAST_CASES = [
     ["status", "--jsonx"],
     ["logout", "--shell"],
     ["init", "bash", "extra"],
+    ["credential-process"],
+    ["credential-process", "--profile", "default", "--duration", "12h"],
+    ["credential-process", "--shell", "bash"],
+    ["login", "--region", "eu-north-1"],
+    ["login", "--region", "eu north"],
 ]
 
 
