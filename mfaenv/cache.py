@@ -157,6 +157,8 @@ def store(
         "Expiration": session.expiration.astimezone(dt.timezone.utc).isoformat() if session.expiration else None,
         # What the session was asked for, so a login asking for another duration does not get it.
         "DurationSeconds": duration,
+        # For `mfaenv list`: which long-term key made it, as consoles show a key (not usable).
+        "SourceKey": f"{key_id[:4]}...{key_id[-4:]}",
     }
     import tempfile  # only when writing: 10 ms a cache hit need not pay
 
@@ -204,3 +206,64 @@ def _ensure_private_dir(base: str) -> None:
     os.makedirs(base, mode=0o700, exist_ok=True)
     if os.name != "nt" and stat.S_IMODE(os.stat(base).st_mode) & 0o077:
         os.chmod(base, 0o700)  # ours: make it private rather than write secrets into an open folder
+
+
+def entries(base: str, now: dt.datetime) -> list[dict[str, object]]:
+    """Every entry, for `mfaenv list`: what it is for and when it ends, or why it is not used.
+
+    Never a secret: the session's key id is kept only to tell which one a shell holds.
+    """
+    out: list[dict[str, object]] = []
+    for path in _entries(base):
+        row: dict[str, object] = {"file": os.path.basename(path)}
+        try:
+            doc = json.loads(_bytes_checked(path))
+            exp = _when(doc.get("Expiration"))
+            if exp is None or not isinstance(doc.get("Profile"), str):
+                raise ValueError
+        except MfaenvError as e:
+            row["problem"] = e.message
+        except (OSError, ValueError, AttributeError, TypeError):
+            row["problem"] = "damaged: not a session mfaenv can read; `mfaenv clear` removes it"
+        else:
+            row.update(
+                profile=doc["Profile"],
+                role=doc.get("RoleArn") if isinstance(doc.get("RoleArn"), str) else None,
+                serial=doc.get("SerialNumber") if isinstance(doc.get("SerialNumber"), str) else None,
+                source_key=doc.get("SourceKey") if isinstance(doc.get("SourceKey"), str) else None,
+                expires=exp,
+                seconds_left=int((exp - now).total_seconds()),
+                session_key=doc.get("AccessKeyId") if isinstance(doc.get("AccessKeyId"), str) else None,
+            )
+        out.append(row)
+    return out
+
+
+def _bytes_checked(path: str) -> bytes:
+    """An entry's bytes, refused (MfaenvError) as `_read` refuses it: not the user's, or readable by others."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise MfaenvError("not a regular file; `mfaenv clear` removes it")
+        if os.name != "nt" and info.st_uid != os.getuid():
+            raise MfaenvError(f"refused: it belongs to uid {info.st_uid}, not to you")
+        if os.name != "nt" and info.st_mode & 0o077:
+            raise MfaenvError(f"refused: its mode is {stat.filemode(info.st_mode)}, so others could read it")
+        return f.read(1 << 20)
+
+
+def clear(base: str, profile: str | None) -> int:
+    """Delete every entry (or `profile`'s, including its roles'); the number deleted."""
+    count = 0
+    for path in _entries(base):
+        if profile is not None:
+            try:
+                if json.loads(_bytes_checked(path)).get("Profile") != profile:
+                    continue
+            except (OSError, ValueError, AttributeError, MfaenvError):
+                continue  # not readable as this profile's: `clear` without a profile removes it
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            count += 1
+    return count

@@ -204,6 +204,20 @@ def credential_process(**opts: Any) -> None:
     commands.credential_process(**opts)
 
 
+@main.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_cmd(as_json: bool) -> None:
+    """List the cached sessions: profile, MFA device or role, key, end, time left. No AWS call."""
+    commands.list_sessions(as_json)
+
+
+@main.command()
+@click.argument("profile", required=False)
+def clear(profile: str | None) -> None:
+    """Delete cached sessions: all of them, or PROFILE's (its roles' too)."""
+    commands.clear(profile)
+
+
 @main.command()
 @click.option("--user", metavar="NAME", help="Scope the policy to this IAM user (default: any user it is attached to).")
 @click.option(

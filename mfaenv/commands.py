@@ -215,3 +215,64 @@ def status(as_json: bool = False) -> int:
     result = st.read(env, now(), inputs.margin(env))
     write(json.dumps(result.as_json()) + "\n" if as_json else st.describe(result) + "\n")
     return int(result.state)
+
+
+def list_sessions(as_json: bool = False) -> None:
+    """Every cached session: what it is for, the key that made it, when it ends; no secret, no AWS call."""
+    import json
+
+    from mfaenv import cache
+    from mfaenv.status import span
+
+    env = dict(os.environ)
+    when = now()
+    rows = cache.entries(cache.folder(env), when)
+    # The key id and the end together name a session (emulators hand out one key id to all).
+    held = (env.get("AWS_ACCESS_KEY_ID"), env.get("MFAENV_EXPIRES"))
+    for row in rows:
+        key, exp = row.pop("session_key", None), row.get("expires")
+        row["this_shell"] = bool(key) and exp is not None and held == (key, str(int(exp.timestamp())))  # type: ignore[attr-defined]
+    if as_json:
+        for row in rows:
+            if row.get("expires"):
+                row["expires"] = row["expires"].strftime("%Y-%m-%dT%H:%M:%SZ")  # type: ignore[union-attr]
+        write(json.dumps(rows, indent=2) + "\n")
+        return
+    if not rows:
+        write("no cached sessions\n")
+        return
+    table = [("", "PROFILE", "SESSION", "KEY", "ENDS (UTC)", "LEFT")]
+    for row in rows:
+        if "problem" in row:
+            table.append(("!", "?", f"{row['file']}: {row['problem']}", "", "", ""))
+            continue
+        left = int(row["seconds_left"])  # type: ignore[call-overload]
+        table.append(
+            (
+                "*" if row["this_shell"] else "",
+                str(row["profile"]),
+                f"role {row['role']}" if row.get("role") else f"MFA {row.get('serial') or '?'}",
+                str(row.get("source_key") or "?"),
+                f"{row['expires']:%Y-%m-%d %H:%M}",
+                span(left) if left > 0 else "expired",
+            )
+        )
+    widths = [max(len(_printable(r[i])) for r in table) for i in range(6)]
+    lines = ["  ".join(_printable(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
+    if any(row.get("this_shell") for row in rows):
+        lines.append("* the session this shell holds")
+    write("\n".join(lines) + "\n")
+
+
+def _printable(text: str) -> str:
+    # Names come from files: no control character reaches the terminal.
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def clear(profile: str | None = None) -> None:
+    """Delete cached sessions (all, or a profile's) and say what went."""
+    from mfaenv import cache
+
+    count = cache.clear(cache.folder(dict(os.environ)), profile)
+    what = f"of profile {profile}" if profile else "in all"
+    warn(f"removed {count} cached session(s) {what}")
