@@ -19,6 +19,37 @@ from mfaenv import __version__, commands
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import plan_login
 
+def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Profile names from the config and credentials files (AWS_CONFIG_FILE, ...): no AWS call."""
+    from mfaenv.config import _profiles
+
+    try:
+        names = _profiles(os.environ)[0]
+    except MfaenvError:
+        return []
+    return [n for n in sorted(names) if n.startswith(incomplete)]
+
+
+def _complete_shells(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from mfaenv import shells
+
+    return [n for n in shells.names() if n.startswith(incomplete)]
+
+
+def _complete_hook_shells(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from mfaenv.hooks import HOOKS
+
+    return [n for n in sorted(HOOKS) if n.startswith(incomplete)]
+
+
+#: What users usually ask for; any span is accepted.
+_USUAL_DURATIONS = ("15m", "1h", "4h", "8h", "12h", "36h")
+
+
+def _complete_durations(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    return [d for d in _USUAL_DURATIONS if d.startswith(incomplete)]
+
+
 _region_option = click.option(
     "--region",
     metavar="NAME",
@@ -28,6 +59,7 @@ _shell_option = click.option(
     "--shell",
     "shell_name",
     metavar="NAME",
+    shell_complete=_complete_shells,
     help="Shell to print for (default: detected; MFAENV_SHELL also sets it).",
 )
 
@@ -47,6 +79,7 @@ def _login_options(f: Callable[..., None]) -> Callable[..., None]:
                 "--profile",
                 "-p",
                 metavar="NAME",
+                shell_complete=_complete_profiles,
                 help="Source profile with long-term keys (default: AWS_PROFILE, else AWS_DEFAULT_PROFILE, "
                 "else the profile of this shell's session (MFAENV_PROFILE), else default).",
             ),
@@ -61,6 +94,7 @@ def _login_options(f: Callable[..., None]) -> Callable[..., None]:
                 "--duration",
                 "-d",
                 metavar="SPAN",
+                shell_complete=_complete_durations,
                 help="Session length: seconds, or 15m, 12h, 1d12h (default: MFAENV_DURATION, else 12h).",
             ),
             click.option("--fresh", is_flag=True, help="Ask STS for a new session even if a cached one is still good."),
@@ -91,7 +125,11 @@ def login(**opts: Any) -> None:
 @main.command()
 @click.option("--forget", is_flag=True, help="Also delete the cached session, so no terminal reuses it.")
 @click.option(
-    "--profile", "-p", metavar="NAME", help="Profile whose cached sessions --forget deletes (default: this shell's)."
+    "--profile",
+    "-p",
+    metavar="NAME",
+    shell_complete=_complete_profiles,
+    help="Profile whose cached sessions --forget deletes (default: this shell's).",
 )
 @click.option("--write-profile", metavar="NAME", help="Remove section [NAME] that `login --write-profile` wrote.")
 @click.option("--no-env", is_flag=True, help="With --write-profile: print no statements.")
@@ -114,7 +152,7 @@ def export(**opts: Any) -> None:
 
 
 @main.command()
-@click.argument("shell_name", metavar="[SHELL]", required=False)
+@click.argument("shell_name", metavar="[SHELL]", required=False, shell_complete=_complete_hook_shells)
 @click.option("--prompt", is_flag=True, help="Also put the segment in front of your prompt.")
 def init(**opts: Any) -> None:
     """Print the shell hook: `mfaenv login` then changes the shell it runs in.
@@ -212,7 +250,7 @@ def list_cmd(as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("profile", required=False)
+@click.argument("profile", required=False, shell_complete=_complete_profiles)
 def clear(profile: str | None) -> None:
     """Delete cached sessions: all of them, or PROFILE's (its roles' too)."""
     commands.clear(profile)

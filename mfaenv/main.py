@@ -111,8 +111,9 @@ def _click(args: list[str]) -> int:
 
     from mfaenv.cli import main
 
-    if not args:
+    if not args and not os.environ.get("_MFAENV_COMPLETE"):
         # Help for a person, on stderr: stdout may be going to an eval.
+        # (Shell completion runs with no arguments: click reads COMP_WORDS.)
         with click.Context(main, info_name="mfaenv") as ctx:
             print(ctx.get_help(), file=sys.stderr)
         return int(Exit.INPUT)
