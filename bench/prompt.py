@@ -12,7 +12,13 @@ Then strace counts the processes forked per prompt: (forks of the hook loop -
 forks of the baseline loop) / K, so the forks of loading the hook cancel out.
 A deliberately naive `$(date +%s)` segment shows that the count is real.
 
-    python3 bench/prompt.py [--quick] [--mfaenv PATH] [--shells bash,zsh,fish]
+    python3 bench/prompt.py [--quick] [--mfaenv PATH] [--shells bash,zsh,fish] [--output FILE]
+
+The segment each loop computed is checked against the measured mfaenv's own
+word for the time left (`mfaenv.status.span`, asked of that install's Python),
+so the check follows the project instead of keeping a copy of the format.
+`--quick` runs every check with fewer iterations, asserts no timing (CI runs
+it), and writes nothing unless `--output` names a file.
 
 Exit status: 0 results sane, 1 a sanity check failed (forks or segment text
 not as expected), 2 a shell, mfaenv or strace missing or unusable.
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import re
@@ -258,7 +265,7 @@ def timing_script(shell: Shell, mfaenv: str, seg: Segment, n: int) -> str:
     return script(shell, mfaenv, body, [warm, n])
 
 
-def run_round(shell: Shell, mfaenv: str, seg: Segment, n: int) -> tuple[float, float, str]:
+def run_round(shell: Shell, mfaenv: str, seg: Segment, n: int, spans: Spans) -> tuple[float, float, str]:
     """One shell process: N bare prompts, then N hook prompts; µs per prompt of each, and the segment."""
     env, expires = session_env(seg)
     text = timing_script(shell, mfaenv, seg, n)
@@ -277,7 +284,7 @@ def run_round(shell: Shell, mfaenv: str, seg: Segment, n: int) -> tuple[float, f
                 segment = line[len("segment<") : -1]
     if proc.returncode or segment is None or len(marks) != 3:
         fail(f"{shell.name} {seg.key}: the timing run failed (exit {proc.returncode})")
-    problems = check_segment(seg, segment, expires)
+    problems = check_segment(seg, segment, expires, spans)
     if problems:
         fail(f"{shell.name} {seg.key}: {'; '.join(problems)}", 1)
     return float(marks[2] - marks[1]) / n, float(marks[1] - marks[0]) / n, plain(segment)
@@ -335,25 +342,58 @@ def plain(segment: str) -> str:
     return ESCAPES.sub("", segment)
 
 
-def hook_text(left: int) -> str:
-    """What the hook shows with `left` seconds to go (the hooks' own rules)."""
-    if left <= 0:
-        return "expired"
-    if left >= 3600:
-        return f"{left // 3600}h{left % 3600 // 60:02d}m"
-    return f"{left // 60}m" if left >= 60 else "<1m"
+class Spans:
+    """How the measured mfaenv writes a time left (`11h52m`), asked of its own Python: `mfaenv.status.span`."""
+
+    CODE = "import json, sys\nfrom mfaenv.status import span\nprint(json.dumps([span(int(a)) for a in sys.argv[1:]]))"
+
+    def __init__(self, mfaenv: str) -> None:
+        self.python = self.interpreter(mfaenv)
+        self.known: dict[int, str] = {}
+
+    @staticmethod
+    def interpreter(mfaenv: str) -> str:
+        """The Python on the console script's `#!` line (pip's and pipx's scripts have one)."""
+        exe = shutil.which(shlex.split(mfaenv)[0]) or ""
+        try:
+            with open(exe, "rb") as f:
+                first = f.readline(4096).decode(errors="replace")
+        except OSError:
+            first = ""
+        words = first[2:].split() if first.startswith("#!") else []
+        if not words or "python" not in Path(words[-1]).name:
+            fail(f"cannot tell which Python runs {exe or mfaenv} (no python on its #! line)")
+        return words[-1]
+
+    def __call__(self, seconds: range) -> set[str]:
+        if need := [s for s in seconds if s not in self.known]:
+            done = subprocess.run(
+                [self.python, "-c", self.CODE, *map(str, need)], capture_output=True, text=True, check=False
+            )
+            if done.returncode:
+                fail(f"could not ask mfaenv how it writes the time left (mfaenv.status.span): {done.stderr[-300:]}")
+            self.known.update(zip(need, json.loads(done.stdout)))
+        return {self.known[s] for s in seconds}
 
 
-def check_segment(seg: Segment, segment: str, expires: int | None) -> list[str]:
-    """The loop must have computed the real segment, or its timing means nothing."""
+def check_segment(seg: Segment, segment: str, expires: int | None, spans: Spans) -> list[str]:
+    """The loop must have computed the real segment, or its timing means nothing.
+
+    Expected: the profile, and the time left as mfaenv writes it for some second between
+    the session's start and now (the loop ran for a while), as a word of the segment.
+    """
     text = plain(segment)
     if expires is None or seg.left is None:
         return [] if text == "" else [f"expected no segment, got {text!r}"]
     if seg.naive:
         return [] if text.startswith(f"aws:{PROFILE} ") else [f"naive segment reads {text!r}"]
     left_now = expires - int(time.time())
-    allowed = {f"aws:{PROFILE} {hook_text(left)}" for left in range(left_now, seg.left + 1)}
-    problems = [] if text in allowed else [f"segment reads {text!r}, expected one of {sorted(allowed)}"]
+    allowed = spans(range(max(left_now, 1), seg.left + 1))
+    words = text.split()
+    if PROFILE not in text or not allowed & set(words):
+        problems = [f"segment reads {text!r}: expected profile {PROFILE!r} and one of {sorted(allowed)}"]
+    else:
+        problems = []
     coloured = segment != text
     if coloured != (seg.left < WARN_LEFT):
         problems.append(f"colour {'present' if coloured else 'missing'} in {segment!r}")
@@ -366,14 +406,14 @@ def iterations(shell: Shell, seg: Segment, mode: Mode) -> int:
     return mode.n_fish if shell.name == "fish" else mode.n
 
 
-def measure(shell: Shell, mfaenv: str, mode: Mode) -> list[Row]:
+def measure(shell: Shell, mfaenv: str, mode: Mode, spans: Spans) -> list[Row]:
     # Each round is a fresh process: speed differs more between processes than
     # between rounds in one. Segments take turns so a slow spell hits them all.
     timings = {seg.key: Timing([], [], "") for seg in SEGMENTS}
     for r in range(mode.rounds):
         print(f"  {shell.name}: timing round {r + 1}/{mode.rounds}", file=sys.stderr, flush=True)
         for seg in SEGMENTS:
-            hook, bare, segment = run_round(shell, mfaenv, seg, iterations(shell, seg, mode))
+            hook, bare, segment = run_round(shell, mfaenv, seg, iterations(shell, seg, mode), spans)
             t = timings[seg.key]
             t.hook_us.append(hook)
             t.bare_us.append(bare)
@@ -526,7 +566,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer iterations and rounds (a sanity run)")
     parser.add_argument("--mfaenv", metavar="PATH", help="the mfaenv to load hooks from (default: mfaenv on PATH)")
     parser.add_argument("--shells", default="bash,zsh,fish", help="comma-separated subset of bash,zsh,fish")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--output", metavar="FILE", type=Path, help=f"write the report here (default: {RESULTS.name}; --quick: nowhere)"
+    )
+    args = parser.parse_args(argv)
+    if args.output is None and not args.quick:
+        args.output = RESULTS
+    return args
 
 
 def main(argv: list[str]) -> int:
@@ -541,11 +587,15 @@ def main(argv: list[str]) -> int:
     ensure_strace()
     mode = QUICK if args.quick else FULL
     shells = [SHELLS[n] for n in names]
-    rows = [row for shell in shells for row in measure(shell, mfaenv, mode)]
+    spans = Spans(mfaenv)
+    rows = [row for shell in shells for row in measure(shell, mfaenv, mode, spans)]
     text = report(rows, shells, mfaenv, mode, time.monotonic() - started)
-    RESULTS.write_text(text)
     print(text)
-    print(f"bench: wrote {RESULTS} in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if args.output:
+        args.output.write_text(text)
+        print(f"bench: wrote {args.output} in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    else:
+        print(f"bench: done in {time.monotonic() - started:.0f} s (--quick: nothing written)", file=sys.stderr)
     return 1 if any(r.problems for r in rows) else 0
 
 
