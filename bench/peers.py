@@ -844,24 +844,22 @@ def has_command(s: Setup, name: str) -> bool:
     return mfaenv_says(s, [name, "--help"], "mfaenv")[0] == 0
 
 
-def new_files(folder: Path, before: set[Path]) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p not in before)
+def keeper(folder: Path, snapshot: Path) -> Callable[[], None]:
+    """Copies `folder` to `snapshot` now; the function it returns puts it back as it was.
 
+    For a row that must miss a cache each run, wherever the tool keeps that entry (a new
+    file, or one more key in a file it had): the state before the first such run returns.
+    """
+    shutil.rmtree(snapshot, ignore_errors=True)
+    if folder.exists():
+        shutil.copytree(folder, snapshot, symlinks=True)
 
-def files_under(folder: Path) -> set[Path]:
-    return {p for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
+    def restore() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        if snapshot.exists():
+            shutil.copytree(snapshot, folder, symlinks=True)
 
-
-def dropper(paths: list[Path], folder: Path | None = None) -> Callable[[], None]:
-    """Deletes `paths` (and, with `folder`, every file in it): a cache the next run must miss."""
-
-    def drop() -> None:
-        for p in paths:
-            p.unlink(missing_ok=True)
-        for p in files_under(folder) if folder else ():
-            p.unlink(missing_ok=True)
-
-    return drop
+    return restore
 
 
 @scenario("fresh")
@@ -1155,16 +1153,14 @@ def role_login(s: Setup) -> Scenario:
     else:
         missing.append("AWS CLI v2: not installed (quick run): its row is left out")
     targets = []
-    cache = s.home("mfaenv") / ".cache"
-    before = files_under(cache)
+    # The cache holds the MFA session now: each run of the role row starts from this state again, so
+    # each is a role login from the cached MFA session (one AssumeRole), not a hit of a role cache.
+    restore = keeper(s.home("mfaenv") / ".cache", s.tmp / "cache-before-role")
     code, said = mfaenv_says(s, ["login", "--profile", ROLE, "--shell", "bash"], "mfaenv")
     if code:
         missing.append(f"mfaenv: no role login yet (`mfaenv login --profile {ROLE}` exits {code}: {said}); "
                        "its row and target appear when it has one")  # fmt: skip
     else:
-        # Whatever files that login added to the cache hold the role session: dropped before each run, so
-        # each run is a role login from the cached MFA session (one AssumeRole), not a role-cache hit.
-        role_cache = new_files(cache, before)
         env = env_for(s, "mfaenv")
         want = {"AWS_ACCESS_KEY_ID": role_key, "AWS_SESSION_TOKEN": other_token, "MFAENV_PROFILE": ROLE}
         args = ["login", "--profile", ROLE, "--shell", "bash"]
@@ -1172,7 +1168,7 @@ def role_login(s: Setup) -> Scenario:
             0,
             Command(
                 "mfaenv", "mfaenv", f"mfaenv {' '.join(args)}", [str(MFAENV), *args], env, evaluates(env, want),
-                sts_calls=1, ref="boto3", before=dropper(role_cache),
+                sts_calls=1, ref="boto3", before=restore,
             ),
         )  # fmt: skip
         targets.append(TargetSpec("role `login` from a cached MFA session ÷ boto3 AssumeRole", "mfaenv", "boto3", 1.05))
@@ -1232,7 +1228,7 @@ def completion(s: Setup) -> Scenario:
         return None
 
     cmds = [
-        Command("tab", "mfaenv", f"<TAB> after `{line}` (bash, the completion function)",
+        Command("tab", "mfaenv", f"<TAB> after '{line}' (bash runs {func})",
                 ["/bin/bash", "--norc", "--noprofile", "-c", tab], env, offers, ref="pass"),
         Command("bare", "bash baseline", "the same bash, sourcing the same file, an empty completion function",
                 ["/bin/bash", "--norc", "--noprofile", "-c", bare], env, expect(), ref="pass"),
@@ -1300,7 +1296,11 @@ def keyring_login(s: Setup) -> Scenario:
     try:
         # `mfaenv add` reads the key id, then the secret, from stdin when it is not a terminal.
         keys = f"{s.user.key}\n{s.user.secret}\n".encode()
-        run_once(s, [str(MFAENV), "add", PROFILE], "keyring", stdin=keys, extra=extra)
+        try:
+            run_once(s, [str(MFAENV), "add", PROFILE], "keyring", stdin=keys, extra=extra)
+        except SetupError as e:
+            # The rows were written before `add` existed (issue 14): say what to adapt rather than fail CI.
+            raise Skip(f"{e}; adapt keyring_login() in bench/peers.py to how `mfaenv add` takes the keys") from None
         if s.user.secret in "".join(p.read_text(errors="replace") for p in (home / ".aws").iterdir() if p.is_file()):
             raise RunFailed("after `mfaenv add`, the secret key is still in a file under ~/.aws")
     except BaseException:
