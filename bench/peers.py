@@ -1190,14 +1190,17 @@ def completion_script(s: Setup) -> tuple[Path, str] | None:
     env = env_for(s, "mfaenv")
     for source_env in ({}, {"_MFAENV_COMPLETE": "bash_source"}):
         argv = [str(MFAENV)] if source_env else [str(MFAENV), "init", "bash"]
-        done = subprocess.run(argv, env={**env, **source_env}, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            argv, env={**env, **source_env}, capture_output=True, text=True, check=False,
+            stdin=subprocess.DEVNULL, timeout=RUN_TIMEOUT,
+        )  # fmt: skip
         if done.returncode or not done.stdout.strip():
             continue
         path = s.tmp / "completion.bash"
         path.write_text(done.stdout)
         probe = subprocess.run(
             ["bash", "--norc", "--noprofile", "-c", f'source "{path}" >/dev/null 2>&1; complete -p mfaenv'],
-            env=env, capture_output=True, text=True, check=False,
+            env=env, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL, timeout=RUN_TIMEOUT,
         )  # fmt: skip
         if m := re.search(r"-F\s+(\S+)", probe.stdout):
             return path, m.group(1)
