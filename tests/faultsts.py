@@ -24,17 +24,40 @@ def error_doc(code: str, message: str, kind: str = "Sender") -> bytes:
     ).encode()
 
 
-def session_doc(expiration: str, secret: str = "faultsecret/KEY+EXAMPLE") -> bytes:
+def session_doc(
+    expiration: str,
+    secret: str = "faultsecret/KEY+EXAMPLE",
+    token: str = "FwoGZXIvYXdzEFAULTTOKEN",
+    key: str = "ASIAFAULTFAULTFAULT1",
+) -> bytes:
+    """A GetSessionToken answer; the values go into the XML as given (so `&#13;` arrives as a CR)."""
     return (
         f'<GetSessionTokenResponse xmlns="{_NS}"><GetSessionTokenResult><Credentials>'
-        f"<AccessKeyId>ASIAFAULTFAULTFAULT1</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey>"
-        f"<SessionToken>FwoGZXIvYXdzEFAULTTOKEN</SessionToken><Expiration>{expiration}</Expiration>"
+        f"<AccessKeyId>{key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey>"
+        f"<SessionToken>{token}</SessionToken><Expiration>{expiration}</Expiration>"
         "</Credentials></GetSessionTokenResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>"
         "</GetSessionTokenResponse>"
     ).encode()
 
 
-TRICKY_SECRET = 'tr!cky\'$x`y\\z "q" !! %p'
+def mfa_devices_doc(*serials: str) -> bytes:
+    """An IAM ListMFADevices answer (IAM's namespace and shape)."""
+    members = "".join(
+        f"<member><UserName>u</UserName><SerialNumber>{s}</SerialNumber>"
+        "<EnableDate>2024-01-01T00:00:00Z</EnableDate></member>"
+        for s in serials
+    )
+    return (
+        '<ListMFADevicesResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListMFADevicesResult>'
+        f"<MFADevices>{members}</MFADevices><IsTruncated>false</IsTruncated></ListMFADevicesResult>"
+        "<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></ListMFADevicesResponse>"
+    ).encode()
+
+
+# Printable ASCII without blanks, as STS keys are, but every character a shell quotes.
+TRICKY_SECRET = 'tr!cky\'$x`y\\z"q"!!%p'
+#: What a hostile endpoint hides behind carriage returns: a new profile that runs a command.
+INJECTED = '[evil]&#13;credential_process = sh -c "touch PWN"'
 
 #: name -> (HTTP status, body); the codes and messages are the ones STS sends.
 ANSWERS: dict[str, tuple[int, bytes]] = {
@@ -81,20 +104,68 @@ ANSWERS: dict[str, tuple[int, bytes]] = {
     "ok": (200, session_doc("2099-01-01T00:00:00Z")),
     # A secret no real STS sends, to prove the hooks evaluate what they are given exactly.
     "tricky": (200, session_doc("2099-01-01T00:00:00Z", secret=TRICKY_SECRET)),
+    # Answers that parse as XML but must not be believed (issue 10).
+    "html-200": (200, b"<html><body><h1>Welcome</h1><p>Accept the terms to use this Wi-Fi</p></body></html>"),
+    "bad-expiration": (200, session_doc("soon")),
+    "cr-token": (200, session_doc("2099-01-01T00:00:00Z", token=f"TOK&#13;{INJECTED}&#13;")),
+    "lf-secret": (200, session_doc("2099-01-01T00:00:00Z", secret=f"S&#10;{INJECTED}")),
+    "oversized-token": (200, session_doc("2099-01-01T00:00:00Z", token="A" * 200_000)),
+    "bad-key-id": (200, session_doc("2099-01-01T00:00:00Z", key="ASIA;touch PWN;#FAULT")),
+    "short-key-id": (200, session_doc("2099-01-01T00:00:00Z", key="ASIA1")),
+    "blank-secret": (200, session_doc("2099-01-01T00:00:00Z", secret="fault secret")),
+    "non-ascii-token": (200, session_doc("2099-01-01T00:00:00Z", token="FwoG\u00e9TOKEN")),
+    # An error whose message would rewrite the terminal line, and go on for pages.
+    "denied-controls": (
+        403,
+        error_doc("AccessDenied", "denied&#13;mfaenv: all good\u009b2K&#10;" + "x" * 5000),
+    ),
+    # ListMFADevices (point AWS_ENDPOINT_URL_IAM here): a serial with lines hidden by carriage returns.
+    "iam-cr-serial": (200, mfa_devices_doc(f"arn:aws:iam::123456789012:mfa/u&#13;&#13;[profile evil]&#13;{INJECTED}")),
 }
 
 
-#: Transport faults: behaviours, not documents.
-TRANSPORT = ("slow", "reset-mid-body", "close-without-answer")
+#: Transport faults: behaviours, not documents. The trickles send a byte every
+#: `interval` seconds (each well within the read timeout), for as long as the
+#: client listens; huge-body sends `huge` bytes of chunked body as fast as it can.
+TRANSPORT = ("slow", "reset-mid-body", "close-without-answer", "trickle-headers", "trickle-body", "huge-body")
 
 
 class FaultSts:
-    def __init__(self, answer: str) -> None:
+    def __init__(self, answer: str, interval: float = 1.0, huge: int = 1 << 30) -> None:
         self.answer = answer
+        self.interval = interval
+        self.huge = huge
+        self.sent = 0  # body bytes written by huge-body
         self.status, self.body = ANSWERS[answer if answer in ANSWERS else "ok"]
         assert answer in ANSWERS or answer in TRANSPORT, answer
         self.hits = 0
         self.url = ""
+
+    def misbehave(self, handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.close_connection = True
+        out = handler.wfile
+        try:
+            if self.answer == "trickle-headers":
+                out.write(b"HTTP/1.1 200 OK\r\nX-Trickle: ")
+                while not self._stop.is_set():  # one header byte at a time: the header never ends
+                    out.write(b"a")
+                    out.flush()
+                    self._stop.wait(self.interval)
+                return
+            out.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n")
+            if self.answer == "trickle-body":
+                while not self._stop.is_set():  # one-byte chunks: the body never ends
+                    out.write(b"1\r\n<\r\n")
+                    out.flush()
+                    self._stop.wait(self.interval)
+                return
+            chunk = b"A" * (1 << 20)
+            while self.sent < self.huge and not self._stop.is_set():
+                out.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.sent += len(chunk)
+            out.write(b"0\r\n\r\n")
+        except OSError:
+            pass  # the client gave up: that is what these faults are for
 
     @contextmanager
     def running(self) -> Iterator[FaultSts]:
@@ -108,6 +179,9 @@ class FaultSts:
                     time.sleep(3)  # past the read timeout the test sets (1 s)
                 if fault.answer == "close-without-answer":
                     self.close_connection = True
+                    return
+                if fault.answer in ("trickle-headers", "trickle-body", "huge-body"):
+                    fault.misbehave(self)
                     return
                 if fault.answer == "reset-mid-body":
                     self.send_response(200)
@@ -133,9 +207,11 @@ class FaultSts:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True  # a handler still sleeping must not hold up shutdown
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        self._stop = threading.Event()
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
             yield self
         finally:
+            self._stop.set()
             server.shutdown()
             server.server_close()
