@@ -30,6 +30,15 @@ LOCK_TIMEOUT = 30
 
 def write_session(path: Path, name: str, session: Session, source: str, warn: Callable[[str], None]) -> None:
     """Put `session` into section [name], refusing a section of long-term keys we did not write."""
+    _check_line("section name", name, path)
+    for key, value in (
+        ("aws_access_key_id", session.access_key_id),
+        ("aws_secret_access_key", session.secret_access_key),
+        ("aws_session_token", session.session_token),
+        ("region", getattr(session, "region", None)),
+        (MARKER, source),
+    ):
+        _check_line(f"value of {key}", value, path)
 
     def change(doc: Any) -> None:
         if doc.has_section(name):
@@ -65,6 +74,7 @@ def write_session(path: Path, name: str, session: Session, source: str, warn: Ca
 
 def remove_session(path: Path, name: str, warn: Callable[[str], None]) -> bool:
     """Remove section [name] if mfaenv wrote it; False if there is none."""
+    _check_line("section name", name, path)
     found = []
 
     def change(doc: Any) -> None:
@@ -84,6 +94,8 @@ def remove_session(path: Path, name: str, warn: Callable[[str], None]) -> bool:
 
 def set_value(path: Path, section: str, key: str, value: str, warn: Callable[[str], None]) -> None:
     """Set one key (e.g. mfa_serial in the config file, which holds no secret: its mode is kept)."""
+    for what, text in (("section name", section), ("key", key), (f"value of {key!r}", value)):
+        _check_line(what, text, path)
 
     def change(doc: Any) -> None:
         if not doc.has_section(section):
@@ -91,6 +103,23 @@ def set_value(path: Path, section: str, key: str, value: str, warn: Callable[[st
         doc[section][key] = value
 
     edit(path, change, warn)
+
+
+def _check_line(what: str, text: str | None, path: Path) -> None:
+    """Refuse a control character in anything we write: these files are read line by line.
+
+    A CR or LF inside a value starts a new line, and so a new profile or a
+    credential_process that runs on the next SDK call. Every caller checks its
+    values already; this is the last guard, whoever calls.
+    """
+    if text is None:
+        return
+    bad = next((c for c in text if c < " " or "\x7f" <= c <= "\x9f" or c in "\u2028\u2029"), None)
+    if bad is not None:
+        raise MfaenvError(
+            f"refusing to write a {what} holding a control character (U+{ord(bad):04X}) into {path}; "
+            "it was left as it was"
+        )
 
 
 def edit(path: Path, change: Callable[[Any], None], warn: Callable[[str], None], private: bool = False) -> None:
