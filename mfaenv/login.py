@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from mfaenv import cache, inputs, sts, usedcodes
 from mfaenv.config import SourceProfile, choose_profile, load_profile
-from mfaenv.errors import MfaenvError
+from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
 from mfaenv.status import span
 from mfaenv.terminal import ask, open_tty, run_token_command, say
@@ -177,12 +177,29 @@ def _discover_serial(profile: SourceProfile, terminal: _Terminal, env: Mapping[s
     arn = sts.caller_arn(profile)
     root = inputs.is_root_arn(arn)
     user = None if root or ":user/" not in arn else arn.rsplit("/", 1)[-1]
-    devices = sts.list_mfa_devices(profile, user)
+    devices = _checked_serials(sts.list_mfa_devices(profile, user))
     if not devices:
         raise MfaenvError(f"{arn} has no MFA device; assign one in the IAM console, or pass --serial-number")
     serial = devices[0] if len(devices) == 1 else _pick(terminal, devices)
     _offer_to_save(terminal, profile, serial, env)
     return serial, root or inputs.is_root_serial(serial)
+
+
+def _checked_serials(serials: list[str]) -> list[str]:
+    """IAM's serials through the same check as a configured one, before any is shown or saved."""
+    checked = []
+    for serial in serials:
+        try:
+            checked.append(inputs.check_serial(serial, "IAM"))
+        except MfaenvError:
+            # Shown short and escaped: the value came from the endpoint.
+            shown = repr(serial[:80]) + ("..." if len(serial) > 80 else "")
+            raise MfaenvError(
+                f"IAM's ListMFADevices answer lists a serial that is not an MFA device ARN or hardware serial "
+                f"({shown}); check the IAM endpoint (AWS_ENDPOINT_URL_IAM)",
+                Exit.AWS,
+            ) from None
+    return checked
 
 
 def _offer_to_save(terminal: _Terminal, profile: SourceProfile, serial: str, env: Mapping[str, str]) -> None:

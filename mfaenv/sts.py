@@ -1,7 +1,9 @@
 """The AWS calls: GetSessionToken, and the MFA device lookup. I/O edge.
 
-botocore (boto3's engine) is imported here and only here, and only when a call
-is made: it costs a third of a second, which fast paths must not pay. boto3's
+botocore (boto3's engine) is imported here and in mfaenv.transport only, and
+only when a call is made: it costs a third of a second, which fast paths must
+not pay. Every answer is checked against its documented shape (mfaenv.shapes)
+before anything else sees it. boto3's
 resource layer adds nothing for two plain calls, so the client comes straight
 from botocore.
 """
@@ -11,28 +13,44 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+from mfaenv import shapes
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable, Mapping
+    from typing import Any, TypeVar
 
     from mfaenv.config import SourceProfile
+
+    T = TypeVar("T")
 
 # Bounded time on a dead or slow endpoint: 3 attempts (standard retry mode,
 # which retries throttling, 5xx and transport errors with jittered backoff of
 # at most a few seconds), each connecting within 3 s and answering within 10 s.
 # STS answers in well under a second, so a refused port fails at once, a
 # silent one within about 15 s, and one that accepts but never answers within
-# about 40 s. MFAENV_CONNECT_TIMEOUT, MFAENV_READ_TIMEOUT, MFAENV_MAX_ATTEMPTS change them.
+# about 40 s. Those timeouts bound each socket operation, so a deadline bounds
+# the whole call as well: by default what the timeouts allow, 3 x (3 + 10) s,
+# plus 5 s for backoff. MFAENV_CONNECT_TIMEOUT, MFAENV_READ_TIMEOUT,
+# MFAENV_MAX_ATTEMPTS and MFAENV_DEADLINE change them.
 CONNECT_TIMEOUT = 3
 READ_TIMEOUT = 10
 MAX_ATTEMPTS = 3
+BACKOFF_ALLOWANCE = 5
 
 
-def _setting(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
+def _service(client: Any) -> str:
+    return "IAM" if client.meta.service_model.service_name == "iam" else "STS"
+
+
+def _not_an_answer(client: Any) -> str:
+    return f"{client.meta.endpoint_url} answered with something that is not an {_service(client)} response"
+
+
+def _setting(name: str, default: int, env: Mapping[str, str] | None = None) -> int:
+    value = (os.environ if env is None else env).get(name, "")
     if not value:
         return default
     if not value.isdigit() or int(value) < 1:
@@ -40,16 +58,25 @@ def _setting(name: str, default: int) -> int:
     return int(value)
 
 
+def deadline(env: Mapping[str, str] | None = None) -> int:
+    """Seconds one call may take in all, retries included: MFAENV_DEADLINE, else what the timeouts allow."""
+    attempts = _setting("MFAENV_MAX_ATTEMPTS", MAX_ATTEMPTS, env)
+    per_attempt = _setting("MFAENV_CONNECT_TIMEOUT", CONNECT_TIMEOUT, env) + _setting(
+        "MFAENV_READ_TIMEOUT", READ_TIMEOUT, env
+    )
+    return _setting("MFAENV_DEADLINE", attempts * per_attempt + BACKOFF_ALLOWANCE, env)
+
+
 def _client(profile: SourceProfile, service: str) -> Any:
     import botocore.config
-    import botocore.session
+    from botocore.exceptions import BotoCoreError
+
+    from mfaenv import transport
 
     # profile= makes botocore take the endpoint settings (AWS_ENDPOINT_URL_STS,
     # a profile's `services`) from the source profile; the explicit keys mean
     # no credential from the environment is ever looked at.
-    from botocore.exceptions import BotoCoreError
-
-    session = botocore.session.Session(profile=profile.name)
+    session = transport.session(profile.name)
     config = botocore.config.Config(
         connect_timeout=_setting("MFAENV_CONNECT_TIMEOUT", CONNECT_TIMEOUT),
         read_timeout=_setting("MFAENV_READ_TIMEOUT", READ_TIMEOUT),
@@ -57,7 +84,7 @@ def _client(profile: SourceProfile, service: str) -> Any:
         user_agent_appid="mfaenv",
     )
     try:
-        return session.create_client(
+        client = session.create_client(
             service,
             region_name=profile.region,
             aws_access_key_id=profile.access_key_id,
@@ -67,46 +94,78 @@ def _client(profile: SourceProfile, service: str) -> Any:
         )
     except (BotoCoreError, ValueError) as e:  # its config reading, an endpoint URL it refuses
         raise MfaenvError(f"botocore cannot set up the {service} client: {str(e).splitlines()[0]}") from None
+    return transport.bound(client)
+
+
+def _call(
+    client: Any,
+    profile: SourceProfile,
+    op: str,
+    call: Callable[[], T],
+    secrets: tuple[str, ...] = (),
+    serial: str = "?",
+) -> T:
+    """call() within the deadline, every failure mapped to one line."""
+    from mfaenv import transport
+
+    try:
+        return transport.within(deadline(), call)
+    except MfaenvError:
+        raise
+    except Exception as e:  # noqa: BLE001 - every botocore failure is mapped to one line
+        raise explain(e, client, profile, op, secrets, serial) from None
 
 
 def get_session_token(profile: SourceProfile, serial: str, code: str, duration: int, now: dt.datetime) -> Session:
     client = _client(profile, "sts")
+    reply = _call(
+        client,
+        profile,
+        "GetSessionToken",
+        lambda: client.get_session_token(SerialNumber=serial, TokenCode=code, DurationSeconds=duration),
+        (code,),
+        serial,
+    )
+    return session_from_reply(reply, profile.name, now, _not_an_answer(client))
+
+
+def session_from_reply(reply: dict[str, Any], profile: str, now: dt.datetime, not_an_answer: str) -> Session:
+    creds = reply.get("Credentials")
     try:
-        reply = client.get_session_token(SerialNumber=serial, TokenCode=code, DurationSeconds=duration)
-    except Exception as e:  # noqa: BLE001 - every botocore failure is mapped to one line
-        raise explain(e, client, profile, "GetSessionToken", (code,), serial) from None
-    return session_from_reply(reply, profile.name, now, client.meta.endpoint_url)
-
-
-def session_from_reply(reply: dict[str, Any], profile: str, now: dt.datetime, endpoint: str) -> Session:
-    creds = reply.get("Credentials") or {}
-    key, secret, token, exp = (creds.get(k) for k in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"))
-    if not all(isinstance(v, str) and v for v in (key, secret, token)) or not isinstance(exp, dt.datetime):
-        raise MfaenvError(f"STS at {endpoint} answered without complete credentials; try again", Exit.AWS)
-    if exp.tzinfo is None:
-        exp = exp.replace(tzinfo=dt.timezone.utc)
-    if exp <= now:
+        if not isinstance(creds, dict):
+            raise shapes.BadShape("Credentials", "are missing")
+        session = shapes.session(creds, profile)
+    except shapes.BadShape as e:
+        raise MfaenvError(f"{not_an_answer} ({e}); check the endpoint", Exit.AWS) from None
+    if session.expiration <= now:
         raise MfaenvError(
-            f"STS returned a session that expired at {exp:%Y-%m-%d %H:%M:%S %Z}; check this machine's clock", Exit.AWS
+            f"STS returned a session that expired at {session.expiration:%Y-%m-%d %H:%M:%S %Z}; check this machine's clock",
+            Exit.AWS,
         )
-    return Session(key, secret, token, exp, profile)
+    return session
 
 
 def caller_arn(profile: SourceProfile) -> str:
     client = _client(profile, "sts")
+    reply = _call(client, profile, "GetCallerIdentity", client.get_caller_identity)
     try:
-        return str(client.get_caller_identity()["Arn"])
-    except Exception as e:  # noqa: BLE001
-        raise explain(e, client, profile, "GetCallerIdentity") from None
+        # The ARN is shown to the user and its last part sent to IAM: 20-2048 visible characters (API reference).
+        arn = shapes.visible(reply.get("Arn"), "Arn", 2048)
+        if len(arn) < 20:
+            raise shapes.BadShape("Arn", "is shorter than an ARN")
+    except shapes.BadShape as e:
+        raise MfaenvError(f"{_not_an_answer(client)} ({e}); check the endpoint", Exit.AWS) from None
+    return arn
 
 
 def list_mfa_devices(profile: SourceProfile, user: str | None) -> list[str]:
+    """The serials of the caller's MFA devices, as IAM lists them (checked by the caller)."""
+    # IAM allows 8 MFA devices per user and a page holds 100: one call is
+    # enough, and a hostile endpoint cannot keep us paging.
     client = _client(profile, "iam")
-    try:
-        pages = client.get_paginator("list_mfa_devices").paginate(**({"UserName": user} if user else {}))
-        return [d["SerialNumber"] for page in pages for d in page.get("MFADevices", [])]
-    except Exception as e:  # noqa: BLE001
-        raise explain(e, client, profile, "ListMFADevices") from None
+    args = {"UserName": user} if user else {}
+    reply = _call(client, profile, "ListMFADevices", lambda: client.list_mfa_devices(**args))
+    return [str(d.get("SerialNumber") or "") for d in reply.get("MFADevices") or []]
 
 
 def explain(
@@ -116,11 +175,25 @@ def explain(
     from botocore import exceptions as bx
     from botocore.parsers import ResponseParserError
 
+    from mfaenv import transport
+
     endpoint = client.meta.endpoint_url
     who = f"profile {profile.name!r} (key {profile.key_hint()})"
+    if isinstance(e, transport.DeadlinePassed):
+        return MfaenvError(
+            f"{_service(client)} at {endpoint} did not finish answering within {deadline()} s; check the network and try again",
+            Exit.NETWORK,
+        )
+    if isinstance(e, transport.AnswerTooLarge):
+        return MfaenvError(
+            f"{endpoint} sent more than {transport.MAX_ANSWER >> 20} MiB, which is not an {_service(client)} response; "
+            "check the endpoint",
+            Exit.AWS,
+        )
     if isinstance(e, bx.ClientError):
         err = e.response.get("Error", {})
-        code, msg = str(err.get("Code", "")), str(err.get("Message", ""))
+        # The endpoint's words go into our one line: no line breaks or terminal controls, and not a page of them.
+        code, msg = _printable(str(err.get("Code", "")), 64), _printable(str(err.get("Message", "")), 300)
         status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         msg = redact(msg, secrets)
         if "unable to validate MFA code" in msg or "verify your MFA serial" in msg:
@@ -178,14 +251,18 @@ def explain(
     if isinstance(e, bx.HTTPClientError):
         return MfaenvError(f"the connection to {endpoint} broke; check the network and try again", Exit.NETWORK)
     if isinstance(e, ResponseParserError):  # its text holds the raw body: never show it
-        return MfaenvError(
-            f"{endpoint} answered with something that is not an STS response; check the endpoint", Exit.AWS
-        )
+        return MfaenvError(f"{_not_an_answer(client)}; check the endpoint", Exit.AWS)
     if isinstance(e, bx.NoRegionError):
         return MfaenvError("no AWS region is set; set AWS_REGION or the profile's region", Exit.INPUT)
     if isinstance(e, bx.BotoCoreError):
         return MfaenvError(f"{op} at {endpoint} failed: {type(e).__name__}", Exit.AWS)
     return e
+
+
+def _printable(text: str, limit: int) -> str:
+    """`text` with every control character (C0, DEL, C1) and line or paragraph separator made a space, cut at `limit`."""
+    clean = "".join(" " if c < " " or "\x7f" <= c <= "\x9f" or c in "\u2028\u2029" else c for c in text)
+    return clean if len(clean) <= limit else clean[: limit - 3] + "..."
 
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:

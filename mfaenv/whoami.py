@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from mfaenv.errors import MfaenvError
+from mfaenv.errors import Exit, MfaenvError
 
 # botocore's provider names, in its precedence order, as a user would say them.
 _SOURCES = {
@@ -99,11 +99,13 @@ def _role_needs_code(profile: str) -> MfaenvError:
 
 def whoami(env: Mapping[str, str]) -> Identity:
     import botocore.config
-    import botocore.session
     from botocore import exceptions as bx
 
+    from mfaenv import shapes, transport
+    from mfaenv.sts import deadline
+
     _refuse_mfa_role(env)
-    session = botocore.session.Session()
+    session = transport.session(None)  # the SDK's own chain: no profile forced
     try:
         creds = session.get_credentials()
     except Exception as e:  # noqa: BLE001 - mapped to one line
@@ -115,16 +117,25 @@ def whoami(env: Mapping[str, str]) -> Identity:
         connect_timeout=5, read_timeout=15, retries={"mode": "standard", "total_max_attempts": 3}
     )
     try:
-        client = session.create_client(
-            "sts", region_name=session.get_config_variable("region") or "us-east-1", config=config
+        client = transport.bound(
+            session.create_client(
+                "sts", region_name=session.get_config_variable("region") or "us-east-1", config=config
+            )
         )
     except (bx.BotoCoreError, ValueError) as e:  # config it cannot read, an endpoint URL it refuses
         raise MfaenvError(f"botocore cannot set up the sts client: {str(e).splitlines()[0]}") from None
     try:
-        reply: dict[str, Any] = client.get_caller_identity()
+        reply: dict[str, Any] = transport.within(deadline(), client.get_caller_identity)
+        # Printed as they come: visible ASCII only (API reference: ARN 20-2048 characters, account 12 digits).
+        arn, account, user_id = (shapes.visible(reply.get(k), k, 2048) for k in ("Arn", "Account", "UserId"))
     except (RuntimeError, EOFError, bx.RefreshWithMFAUnsupportedError, bx.CredentialRetrievalError) as e:
         # Credentials are loaded lazily, at the call.
         raise _credential_failure(e, env) from None
+    except shapes.BadShape as e:
+        raise MfaenvError(
+            f"{client.meta.endpoint_url} answered with something that is not an STS response ({e}); check the endpoint",
+            Exit.AWS,
+        ) from None
     except Exception as e:  # noqa: BLE001 - mapped to one line
         from mfaenv.config import SourceProfile
         from mfaenv.sts import explain
@@ -132,4 +143,4 @@ def whoami(env: Mapping[str, str]) -> Identity:
         # explain() names the profile; here it is whatever the SDK chain chose.
         who = SourceProfile(source_of(method, env), creds.access_key or "????????", "", None, "", {})
         raise explain(e, client, who, "GetCallerIdentity") from None
-    return Identity(reply["Arn"], reply["Account"], reply["UserId"], source_of(method, env), warnings_for(method, env))
+    return Identity(arn, account, user_id, source_of(method, env), warnings_for(method, env))
