@@ -17,11 +17,12 @@ from collections.abc import Mapping
 from mfaenv.plan import Session
 
 #: The longest SessionToken (and SecretAccessKey) accepted. AWS documents no
-#: size, and real tokens are 0.4-2 KB (session tags make them longer). A value
-#: must fit an environment variable everywhere: Linux refuses a single
-#: NAME=VALUE over 128 KiB (MAX_ARG_STRLEN) at every later exec, Windows holds
-#: at most 32,767 characters per variable. 16 KiB is 8x more than any token
-#: seen, and half of the smallest of those limits.
+#: size and says not to assume one; real tokens run from a few hundred bytes to
+#: a few KB (session tags and policies make them longer). A value must fit an
+#: environment variable everywhere: Linux refuses a single NAME=VALUE over
+#: 128 KiB (MAX_ARG_STRLEN) at every later exec, Windows holds at most 32,767
+#: characters per variable. 16 KiB leaves room for tokens several times the
+#: largest reported, and is half of the smaller of those limits.
 MAX_VALUE = 16 * 1024
 
 # Pattern strings, compiled by `re` (and cached there) on first use.
