@@ -19,6 +19,7 @@ from mfaenv import __version__, commands
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import plan_login
 
+
 def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
     """Profile names from the config and credentials files (AWS_CONFIG_FILE, ...): no AWS call."""
     from mfaenv.config import _profiles
@@ -215,6 +216,11 @@ def exec_cmd(command: tuple[str, ...], region: str | None, **opts: Any) -> NoRet
     region = inputs.check_region(region, "--region") if region is not None else None
     session = commands.session(env, **opts)
     child_env = apply(plan_login(session, env, region), env)
+    import shutil
+
+    if shutil.which(command[0], path=child_env.get("PATH")) is None:
+        raise MfaenvError(f"cannot run {command[0]}: command not found", Exit.NOT_RUN)
+    commands.flush_notes()  # only now: a failure before this is one line
     sys.stdout.flush()
     if os.name == "nt":  # no real exec on Windows: wait and pass the status on
         import subprocess

@@ -25,7 +25,17 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+#: Notes for stderr that wait until the command has succeeded, so a failure stays one line.
+_notes: list[str] = []
+
+
+def flush_notes() -> None:
+    while _notes:
+        warn(_notes.pop(0))
+
+
 def write(text: str) -> None:
+    flush_notes()
     # Bytes with \n line ends: a text stream would write \r\n on Windows.
     try:
         sys.stdout.buffer.write(text.encode("utf-8"))
@@ -49,7 +59,8 @@ def session(
 ) -> Session:
     from mfaenv.login import LoginRequest, login
 
-    return login(LoginRequest(profile, serial_number, token_code, token_command, duration, fresh), env, now())
+    request = LoginRequest(profile, serial_number, token_code, token_command, duration, fresh)
+    return login(request, env, now(), note=_notes.append)
 
 
 def _refuse_terminal(shell: Shell, cmd: str, hint: str | None = None) -> None:
@@ -82,7 +93,9 @@ def login(
         region = inputs.check_region(region, "--region")
     shell = None if no_env else shells.resolve(shell_name, env)
     if shell is not None:
-        _refuse_terminal(shell, "mfaenv login", " (or add --no-env to only write the profile)" if write_profile is not None else None)
+        _refuse_terminal(
+            shell, "mfaenv login", " (or add --no-env to only write the profile)" if write_profile is not None else None
+        )
     renews = _written_profile(opts.get("profile"), env)  # type: ignore[arg-type]
     result = session(env, **opts)  # type: ignore[arg-type]
     text = shell.render(plan_login(result, env, region)) if shell else ""
@@ -129,7 +142,9 @@ def logout(
     text = ""
     if not no_env:
         shell = shells.resolve(shell_name, env)
-        _refuse_terminal(shell, "mfaenv logout", " (or add --no-env to only remove the profile)" if write_profile else None)
+        _refuse_terminal(
+            shell, "mfaenv logout", " (or add --no-env to only remove the profile)" if write_profile else None
+        )
         text = shell.render(plan_logout(env))
     if write_profile:
         from pathlib import Path
@@ -159,7 +174,11 @@ def export(file: str | None = None, label: str | None = None, shell_name: str | 
 
     env = dict(os.environ)
     shell = shells.resolve(shell_name, env)
-    _refuse_terminal(shell, "mfaenv export" + (f" {file}" if file not in (None, "-") else ""), " (printed here, the secret key would only be shown)")
+    _refuse_terminal(
+        shell,
+        "mfaenv export" + (f" {file}" if file not in (None, "-") else ""),
+        " (printed here, the secret key would only be shown)",
+    )
     if file in (None, "-"):
         if sys.stdin.isatty():
             raise MfaenvError(

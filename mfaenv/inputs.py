@@ -35,9 +35,7 @@ def parse_duration(text: str, *, root: bool = False, source: str = "--duration")
     try:
         seconds = parse_span(text, "duration")
     except MfaenvError:
-        raise MfaenvError(
-            f"{source} {text!r} is not a number of seconds or a span like 15m, 12h, 1d12h"
-        ) from None
+        raise MfaenvError(f"{source} {text!r} is not a number of seconds or a span like 15m, 12h, 1d12h") from None
     top = MAX_ROOT_DURATION if root else MAX_DURATION
     if not MIN_DURATION <= seconds <= top:
         who = "the root user" if root else "an IAM user"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections import namedtuple
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from mfaenv import cache, inputs, sts, usedcodes
 from mfaenv.config import SourceProfile, choose_profile, load_profile
@@ -62,8 +62,14 @@ _NO_TTY_HINT = {
 }
 
 
-def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime) -> Session:
-    """A session for the request: from the cache while enough is left, else from STS."""
+def login(
+    req: LoginRequest, env: Mapping[str, str], now: dt.datetime, note: Callable[[str], None] = say
+) -> Session:
+    """A session for the request: from the cache while enough is left, else from STS.
+
+    `note` takes what is worth saying once the command has succeeded (the caller
+    decides when: a failure afterwards must still be one line).
+    """
     # Check what needs no network first, so a typo costs nothing.
     explicit_duration = req.duration if req.duration is not None else env.get("MFAENV_DURATION")
     duration_source = "--duration" if req.duration is not None else "MFAENV_DURATION"
@@ -85,7 +91,7 @@ def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime) -> Sessio
         if cached:
             # So nobody wonders why no code was asked.
             left = span(int((cached.expiration - now).total_seconds()))
-            say(f"using the cached session for {profile.name}, {left} left; --fresh for a new one")
+            note(f"using the cached session for {profile.name}, {left} left; --fresh for a new one")
             return cached._replace(region=region)
 
     session, serial, code, duration = _new_session(

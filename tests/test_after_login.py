@@ -103,7 +103,7 @@ def test_a_region_the_shell_sets_wins_and_logout_gives_everything_back(work: Iam
     assert _bash(f"{login}; {dump}; {logout}; {dump}").split() == ["eu-west-1", "eu-west-1", "unset", "unset"]
     # --region wins over the shell's, and logout puts the shell's back.
     assert _bash(
-        f"export AWS_DEFAULT_REGION=us-west-2; eval \"$({PRODUCER} login --region ca-central-1)\"; {dump}; "
+        f'export AWS_DEFAULT_REGION=us-west-2; eval "$({PRODUCER} login --region ca-central-1)"; {dump}; '
         f"{logout}; {dump}"
     ).split() == ["ca-central-1", "ca-central-1", "unset", "us-west-2"]
 
@@ -204,9 +204,7 @@ def test_debug_is_taken_on_either_side_and_misplaced_options_are_explained(work:
     assert r.out.strip() == "['--debug']", r
 
 
-def test_a_duration_the_cached_session_does_not_match_asks_sts(
-    work: IamUser, mfaenv: Mfaenv, moto_server: str
-) -> None:
+def test_a_duration_the_cached_session_does_not_match_asks_sts(work: IamUser, mfaenv: Mfaenv, moto_server: str) -> None:
     with Recorder(moto_server).running() as rec:
         env = {"AWS_ENDPOINT_URL_STS": rec.url}
         assert mfaenv("login", "--token-code", CODE, env=env).code == 0  # 12 h, cached
@@ -231,7 +229,9 @@ def test_messages_name_their_source_and_help_tells_the_truth(work: IamUser, mfae
         assert shell in HOOKS and re.search(rf"\b{shell}\b", init_help), shell
 
 
-def test_whoami_explains_an_expired_session_and_a_role_that_needs_a_code(work: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+def test_whoami_explains_an_expired_session_and_a_role_that_needs_a_code(
+    work: IamUser, mfaenv: Mfaenv, isolated: Path
+) -> None:
     expired = {
         "AWS_PROFILE": None,
         "AWS_ACCESS_KEY_ID": "ASIAEXAMPLEEXAMPLE12",
@@ -241,14 +241,21 @@ def test_whoami_explains_an_expired_session_and_a_role_that_needs_a_code(work: I
         "MFAENV_PROFILE": "work",
     }
     line = mfaenv.fails("whoami", env=expired, code=2)
-    assert line == "mfaenv: the session in this shell's environment has expired; run `mfaenv login --profile work` for a new one"
+    assert (
+        line
+        == "mfaenv: the session in this shell's environment has expired; run `mfaenv login --profile work` for a new one"
+    )
     with (isolated / ".aws" / "config").open("a") as f:
-        f.write(f"[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = work\nmfa_serial = {work.serial}\n")
+        f.write(
+            f"[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = work\nmfa_serial = {work.serial}\n"
+        )
     line = mfaenv.fails("whoami", env={"AWS_PROFILE": "admin"}, code=2)
     assert "profile admin assumes a role with MFA" in line and "mfaenv login --profile admin" in line
 
 
-def test_saving_mfa_serial_keeps_the_config_file_mode(moto_server: str, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_saving_mfa_serial_keeps_the_config_file_mode(
+    moto_server: str, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import pexpect
 
     u = make_user(moto_server)
@@ -260,8 +267,10 @@ def test_saving_mfa_serial_keeps_the_config_file_mode(moto_server: str, isolated
     config.chmod(0o644)
     env = {**os.environ, "AWS_ENDPOINT_URL_STS": moto_server, "AWS_ENDPOINT_URL_IAM": moto_server}
     child = pexpect.spawn(
-        "bash", ["--noprofile", "--norc", "-c", f'eval "$({PRODUCER} login --token-code {CODE})"; echo "ok $AWS_REGION"'],
-        env=env, timeout=60,
+        "bash",
+        ["--noprofile", "--norc", "-c", f'eval "$({PRODUCER} login --token-code {CODE})"; echo "ok $AWS_REGION"'],
+        env=env,
+        timeout=60,
     )
     child.expect(r"\[y/N\] ")
     child.send("y\r")
@@ -284,14 +293,25 @@ def test_a_written_profile_renews_itself(work: IamUser, mfaenv: Mfaenv, isolated
     assert r.code == 0, r
     assert expiration() != first
     second = expiration()
-    r = mfaenv("login", "--fresh", "--duration", "3h", "--token-code", "700002", "--write-profile", "--no-env",
-               env={"AWS_PROFILE": "mfa"})
+    r = mfaenv(
+        "login",
+        "--fresh",
+        "--duration",
+        "3h",
+        "--token-code",
+        "700002",
+        "--write-profile",
+        "--no-env",
+        env={"AWS_PROFILE": "mfa"},
+    )
     assert r.code == 0, r
     assert expiration() != second
     assert "[work-mfa]" not in creds.read_text()
 
 
-def test_write_profile_never_overwrites_what_mfaenv_did_not_write(work: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+def test_write_profile_never_overwrites_what_mfaenv_did_not_write(
+    work: IamUser, mfaenv: Mfaenv, isolated: Path
+) -> None:
     config = isolated / ".aws" / "config"
     creds = isolated / ".aws" / "credentials"
     # The README's own credential_process example under the default name.
@@ -306,3 +326,9 @@ def test_write_profile_never_overwrites_what_mfaenv_did_not_write(work: IamUser,
     line = mfaenv.fails("login", "--token-code", "700001", "--write-profile", "other", "--no-env", code=2)
     assert "holds settings that mfaenv did not write" in line
     assert (config.read_bytes(), creds.read_bytes()) == before
+
+
+def test_exec_of_a_missing_command_is_one_line_after_a_cached_login(work: IamUser, mfaenv: Mfaenv) -> None:
+    assert mfaenv("login", "--token-code", CODE).code == 0
+    line = mfaenv.fails("exec", "--", "no-such-command-here", code=127)
+    assert line == "mfaenv: cannot run no-such-command-here: command not found"

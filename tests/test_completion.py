@@ -63,7 +63,12 @@ def test_bash_completes_commands_profiles_shells_and_durations(profiles: Path, t
 def test_completing_imports_no_botocore(profiles: Path) -> None:
     p = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "mfaenv"],
-        env={**os.environ, "_MFAENV_COMPLETE": "bash_complete", "COMP_WORDS": "mfaenv login --profile w", "COMP_CWORD": "3"},
+        env={
+            **os.environ,
+            "_MFAENV_COMPLETE": "bash_complete",
+            "COMP_WORDS": "mfaenv login --profile w",
+            "COMP_CWORD": "3",
+        },
         capture_output=True,
         timeout=60,
     )
@@ -75,7 +80,12 @@ def test_completing_imports_no_botocore(profiles: Path) -> None:
 def test_fish_loads_clicks_completion_from_the_documented_line(profiles: Path) -> None:
     require("fish")
     p = subprocess.run(
-        ["fish", "--no-config", "-c", "_MFAENV_COMPLETE=fish_source mfaenv | source; complete -C'mfaenv login --profile wo'"],
+        [
+            "fish",
+            "--no-config",
+            "-c",
+            "_MFAENV_COMPLETE=fish_source mfaenv | source; complete -C'mfaenv login --profile wo'",
+        ],
         capture_output=True,
         env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"},
         timeout=60,

@@ -131,7 +131,9 @@ def test_root_detection() -> None:
     assert inputs.is_root_serial("arn:aws:iam::123456789012:mfa/root-account-mfa-device")
 
 
-def _region_after(env: dict[str, str], region: str | None = None, profile_region: str | None = "eu-west-1") -> dict[str, str]:
+def _region_after(
+    env: dict[str, str], region: str | None = None, profile_region: str | None = "eu-west-1"
+) -> dict[str, str]:
     s = Session("ASIAEXAMPLEEXAMPLE12", "secret", "token", None, "work", profile_region)
     return plan.apply(plan.plan_login(s, env, region), env)
 

@@ -53,8 +53,15 @@ def test_the_profiles_token_command_serves_credential_process_for_botocore_and_t
         env = {**os.environ, "AWS_ENDPOINT_URL_STS": rec.url, "AWS_PROFILE": "work-mfa"}
         # botocore runs credential_process with no terminal; the code comes from the script.
         p = subprocess.run(
-            [sys.executable, "-c", "import boto3; print(boto3.Session().get_credentials().get_frozen_credentials().access_key)"],
-            capture_output=True, env=env, timeout=120, start_new_session=True,
+            [
+                sys.executable,
+                "-c",
+                "import boto3; print(boto3.Session().get_credentials().get_frozen_credentials().access_key)",
+            ],
+            capture_output=True,
+            env=env,
+            timeout=120,
+            start_new_session=True,
         )
         assert p.returncode == 0, p.stderr.decode()[-2000:]
         session_key = p.stdout.decode().strip()
@@ -63,7 +70,10 @@ def test_the_profiles_token_command_serves_credential_process_for_botocore_and_t
         # The AWS CLI v2 runs it the same way: the cached session answers, no second code.
         p = subprocess.run(
             [AWS_CLI, "sts", "get-caller-identity", "--endpoint-url", rec.url],
-            capture_output=True, env=env, timeout=120, start_new_session=True,
+            capture_output=True,
+            env=env,
+            timeout=120,
+            start_new_session=True,
         )
         assert p.returncode == 0, p.stderr.decode()[-2000:]
         assert "Arn" in json.loads(p.stdout)
@@ -105,4 +115,6 @@ def test_a_cached_login_says_so(user: IamUser, mfaenv: Mfaenv) -> None:
     assert r.code == 0
     import re
 
-    assert re.fullmatch(r"mfaenv: using the cached session for default, 1[12]h\d\dm left; --fresh for a new one\n", r.err), r.err
+    assert re.fullmatch(
+        r"mfaenv: using the cached session for default, 1[12]h\d\dm left; --fresh for a new one\n", r.err
+    ), r.err
