@@ -7,17 +7,29 @@ one, never half of either. Two terminals racing both call STS and the later
 rename wins; both sessions are valid, so no lock is needed. An entry anyone but
 the user could read is refused: it holds a secret key. The MFA code is never stored.
 The key id is part of the name, so a rotated long-term key never finds an old entry.
+
+The folders are input too (MFAENV_CACHE_DIR or XDG_CACHE_HOME may point
+anywhere), so, as ssh asks of ~/.ssh: the cache folder and its `sessions`
+folder must be real folders (not links) of the user's own that nobody else can
+write, and every folder above them must belong to the user or root and be
+writable by others only with the sticky bit (/tmp). Once checked, a folder is
+held open and every name in it is reached through that handle, never through a
+link, and only a regular file is read, so nobody can swap a folder or plant a
+link or a FIFO between the check and the use.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import re
 import stat
 import sys
+import time
+from collections.abc import Iterator
 
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
@@ -32,29 +44,236 @@ except ImportError:
 
 #: Only files named like this are ever read, pruned or deleted here.
 _ENTRY = re.compile(r"[0-9a-f]{24}-[0-9a-f]{24}\.json\Z")
+#: Our temp files (and the mkstemp names earlier versions used), left by a writer killed before its rename.
+_LEFTOVER = re.compile(r"\.(?:tmp-[a-z0-9_]{8,16}\.json|used-codes\.[a-z0-9_]{8}\.tmp)\Z")
+#: A temp file older than this belongs to a writer that died (a write takes milliseconds): it is deleted.
+STALE = 600
+#: Far above any entry (a session token must fit an environment variable: under 128 KiB).
+MAX_ENTRY = 1 << 20
+
+_POSIX = os.name != "nt"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a planted FIFO must not block the open
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+_FIX = "delete it (mfaenv creates its own, 0700), point MFAENV_CACHE_DIR at a private folder, or set MFAENV_NO_CACHE=1"
 
 
 def folder(env: dict[str, str] | None = None) -> str:
     """The private folder of entries: a `sessions` folder of its own, even under MFAENV_CACHE_DIR."""
     env = os.environ if env is None else env  # type: ignore[assignment]
-    if env.get("MFAENV_CACHE_DIR"):
-        return os.path.join(os.path.abspath(env["MFAENV_CACHE_DIR"]), "sessions")
+    given = env.get("MFAENV_CACHE_DIR")
+    if given:
+        base = os.path.expanduser(given)
+        if not os.path.isabs(base):
+            # Relative, it would name a different folder in every directory the user works in.
+            raise MfaenvError(
+                f"MFAENV_CACHE_DIR {given!r} is not an absolute path; set it to one, e.g. ~/.cache/mfaenv"
+            )
+        return os.path.join(os.path.normpath(base), "sessions")
     if sys.platform.startswith("linux"):
         # What platformdirs answers on Linux (the XDG rule), without its import on every login.
         xdg = env.get("XDG_CACHE_HOME", "").strip()
         base = xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache")
-        return os.path.join(base, "mfaenv", "sessions")
+        if not os.path.isabs(base):
+            raise MfaenvError(f"HOME {env.get('HOME', '')!r} is not an absolute path; set HOME or MFAENV_CACHE_DIR")
+        return os.path.join(os.path.normpath(base), "mfaenv", "sessions")
     import platformdirs  # ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows
 
     return os.path.join(platformdirs.user_cache_dir("mfaenv", appauthor=False), "sessions")
 
 
-def _entries(base: str) -> list[str]:
+class Folder:
+    """A checked private folder, held open: names in it are reached through its handle (POSIX)."""
+
+    def __init__(self, path: str, fd: int | None) -> None:
+        self.path = path
+        self.fd = fd  # None on Windows, which has no handles on folders: plain paths there
+
+    def _at(self, name: str) -> tuple[str, dict[str, int]]:
+        return (name, {"dir_fd": self.fd}) if self.fd is not None else (os.path.join(self.path, name), {})
+
+    def names(self) -> list[str]:
+        return sorted(os.listdir(self.fd if self.fd is not None else self.path))
+
+    def read(self, name: str, what: str) -> tuple[bytes, os.stat_result] | None:
+        """A regular file of ours, at most MAX_ENTRY bytes; None if it is absent or larger."""
+        where = os.path.join(self.path, name)
+        path, at = self._at(name)
+        try:
+            fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY, **at)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            why = "it is a symbolic link" if e.errno == errno.ELOOP else e.strerror
+            raise MfaenvError(f"refusing {what} {where}: {why}; delete it") from None
+        with open(fd, "rb", closefd=True) as f:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise MfaenvError(f"refusing {what} {where}: it is not a regular file; delete it")
+            if _POSIX and info.st_uid != os.geteuid():
+                raise MfaenvError(
+                    f"refusing {what} {where}: it belongs to uid {info.st_uid}, not to you (uid {os.geteuid()}); delete it"
+                )
+            data = f.read(MAX_ENTRY + 1)
+        return None if len(data) > MAX_ENTRY else (data, info)
+
+    def write(self, name: str, data: bytes) -> None:
+        """Replace `name` atomically with a 0600 file holding `data`."""
+        tmp = f".tmp-{os.urandom(8).hex()}.json"
+        path, at = self._at(tmp)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY, 0o600, **at)
+        try:
+            with open(fd, "wb", closefd=True) as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            if self.fd is not None:
+                os.replace(tmp, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+            else:
+                os.replace(path, os.path.join(self.path, name))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                self.unlink(tmp)
+            raise
+        if self.fd is not None:
+            with contextlib.suppress(OSError):  # the rename is durable once the folder is synced
+                os.fsync(self.fd)
+
+    def unlink(self, name: str) -> None:
+        path, at = self._at(name)
+        os.unlink(path, **at)
+
+    def drop_leftovers(self, older_than: float) -> None:
+        """Delete our temp files older than `older_than` seconds: a killed writer's, holding a session."""
+        now = time.time()
+        for name in self.names():
+            if _LEFTOVER.match(name):
+                path, at = self._at(name)
+                with contextlib.suppress(OSError):
+                    if older_than <= 0 or now - os.stat(path, follow_symlinks=False, **at).st_mtime >= older_than:
+                        os.unlink(path, **at)
+
+
+@contextlib.contextmanager
+def opened(base: str, create: bool) -> Iterator[Folder | None]:
+    """The checked folder `base` (the `sessions` folder), or None if it does not exist and `create` is False."""
+    if not _POSIX:
+        if create:
+            os.makedirs(base, exist_ok=True)
+        yield Folder(base, None) if os.path.isdir(base) else None
+        return
+    top = os.path.dirname(base)
+    _check_parents(top)
+    top_fd = _open_dir(top, None, top, create)
+    if top_fd is None:
+        yield None
+        return
     try:
-        names = os.listdir(base)
-    except OSError:  # no cache folder (yet), or not a folder
-        return []
-    return [os.path.join(base, n) for n in sorted(names) if _ENTRY.match(n)]
+        fd = _open_dir(os.path.basename(base), top_fd, base, create)
+    finally:
+        os.close(top_fd)
+    if fd is None:
+        yield None
+        return
+    try:
+        if create and os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o700)  # ours, checked, reached without a link: private before secrets go in
+        yield Folder(base, fd)
+    finally:
+        os.close(fd)
+
+
+def _open_dir(name: str, dir_fd: int | None, shown: str, create: bool) -> int | None:
+    at = {} if dir_fd is None else {"dir_fd": dir_fd}
+    flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _NONBLOCK | _CLOEXEC
+    try:
+        fd = os.open(name, flags, **at)
+    except FileNotFoundError:
+        if not create:
+            return None
+        if dir_fd is None:
+            os.makedirs(os.path.dirname(name), exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(name, 0o700, **at)
+        fd = _open_dir(name, dir_fd, shown, False)  # checked like any other: it may have been raced
+        if fd is None:
+            raise MfaenvError(f"cannot create the cache folder {shown}; {_FIX}") from None
+        return fd
+    except OSError as e:
+        # O_DIRECTORY with O_NOFOLLOW: ELOOP for a link on some systems, ENOTDIR on Linux.
+        if e.errno == errno.ELOOP or (e.errno == errno.ENOTDIR and _is_link(name, at)):
+            raise MfaenvError(f"refusing the cache folder {shown}: it is a symbolic link; {_FIX}") from None
+        if e.errno == errno.ENOTDIR and not create:
+            return None  # a file where the folder would be: no cache to read (a write says so)
+        owner = _owner(name, at) if e.errno in (errno.EACCES, errno.EPERM) else None
+        if owner is not None and owner != os.geteuid():  # another user's private folder: say whose
+            raise MfaenvError(
+                f"refusing the cache folder {shown}: it belongs to uid {owner}, not to you (uid {os.geteuid()}); {_FIX}"
+            ) from None
+        what = "it is not a folder" if e.errno == errno.ENOTDIR else e.strerror
+        raise MfaenvError(f"cannot use the cache folder {shown}: {what}; {_FIX}") from None
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != os.geteuid():
+            raise MfaenvError(
+                f"refusing the cache folder {shown}: it belongs to uid {info.st_uid}, not to you (uid {os.geteuid()}); {_FIX}"
+            )
+        if info.st_mode & 0o022:
+            raise MfaenvError(
+                f"refusing the cache folder {shown}: others can write it (mode {stat.filemode(info.st_mode)}); "
+                f"`chmod go-w {shown}` if it is yours alone, or {_FIX}"
+            )
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _is_link(name: str, at: dict[str, int]) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, follow_symlinks=False, **at).st_mode)
+    except OSError:
+        return False
+
+
+def _owner(name: str, at: dict[str, int]) -> int | None:
+    try:
+        return os.stat(name, follow_symlinks=False, **at).st_uid
+    except OSError:
+        return None
+
+
+def _check_parents(top: str) -> None:
+    """Every folder above `top` is the user's or root's, and nobody else can rename things in it.
+
+    Group-writable parents are let through: with user private groups (umask 002)
+    they are common and the group is the user's own; and a swapped parent could
+    only lead to a folder the checks above refuse, or to another folder of the user's.
+    """
+    path = os.path.realpath(os.path.dirname(top))
+    while True:
+        try:
+            info = os.stat(path)
+        except OSError:
+            info = None  # not there yet: created below, then checked
+        if info is not None:
+            if info.st_uid not in (0, os.geteuid()):
+                raise MfaenvError(
+                    f"refusing the cache folder {top}: the folder {path} above it belongs to uid {info.st_uid}, "
+                    f"who could swap it; point MFAENV_CACHE_DIR at a folder under your home, or set MFAENV_NO_CACHE=1"
+                )
+            if info.st_mode & stat.S_IWOTH and not info.st_mode & stat.S_ISVTX:
+                raise MfaenvError(
+                    f"refusing the cache folder {top}: anyone can write the folder {path} above it "
+                    f"(mode {stat.filemode(info.st_mode)}, no sticky bit); point MFAENV_CACHE_DIR at a folder "
+                    "under your home, or set MFAENV_NO_CACHE=1"
+                )
+        parent = os.path.dirname(path)
+        if parent == path:
+            return
+        path = parent
 
 
 def _when(value: object) -> dt.datetime | None:
@@ -76,8 +295,8 @@ def _prefix(profile: str, key_id: str) -> str:
     return _digest("mfaenv-v1", profile, key_id)
 
 
-def _path(base: str, profile: str, key_id: str, serial: str) -> str:
-    return os.path.join(base, f"{_prefix(profile, key_id)}-{_digest(serial)}.json")
+def _name(profile: str, key_id: str, serial: str) -> str:
+    return f"{_prefix(profile, key_id)}-{_digest(serial)}.json"
 
 
 def lookup(
@@ -96,57 +315,72 @@ def lookup(
     With a `duration` the user asked for, only a session made with that
     duration will do: a cached 12-hour session is no answer to `--duration 1h`.
     """
-    paths = (
-        [_path(base, profile, key_id, serial)]
-        if serial
-        else [p for p in _entries(base) if os.path.basename(p).startswith(_prefix(profile, key_id))]
-    )
-    best: Session | None = None
-    for path in paths:
-        session = _read(path, profile, duration)
-        left = (session.expiration - now).total_seconds() if session and session.expiration else 0
-        if session and left > margin and (best is None or session.expiration > best.expiration):  # type: ignore[operator]
-            best = session
-    return best
+    with opened(base, create=False) as d:
+        if d is None:
+            return None
+        prefix = _prefix(profile, key_id)
+        names = (
+            [_name(profile, key_id, serial)]
+            if serial
+            else [n for n in d.names() if _ENTRY.match(n) and n.startswith(prefix)]
+        )
+        best: Session | None = None
+        for name in names:
+            session = _read(d, name, profile, duration)
+            left = (session.expiration - now).total_seconds() if session and session.expiration else 0
+            if session and left > margin and (best is None or session.expiration > best.expiration):  # type: ignore[operator]
+                best = session
+        return best
 
 
-def _read(path: str, profile: str, duration: int | None = None) -> Session | None:
+class Refused(MfaenvError):
+    """An entry that is not used; `why` says so briefly (for `mfaenv list`)."""
+
+    def __init__(self, where: str, why: str, fix: str = "delete it") -> None:
+        super().__init__(f"refusing the session cache entry {where}: {why}; {fix}")
+        self.why = why
+
+
+def _entry(d: Folder, name: str) -> bytes | None:
+    """An entry's bytes: a regular file of ours that nobody else can read; None if absent or too large."""
+    where = os.path.join(d.path, name)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except (FileNotFoundError, NotADirectoryError):
-        return None  # no entry, or no cache folder at all
-    except OSError as e:
-        raise MfaenvError(f"cannot read the session cache entry {path}: {e.strerror}") from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if os.name != "nt" and info.st_uid != os.getuid():
-            raise MfaenvError(
-                f"refusing the session cache entry {path}: it belongs to uid {info.st_uid}, not to you "
-                f"(uid {os.getuid()}); delete it"
-            )
-        if os.name != "nt" and info.st_mode & 0o077:
-            raise MfaenvError(
-                f"refusing the session cache entry {path}: its mode is {stat.filemode(info.st_mode)} "
-                "(others could read the session); delete it, or `chmod 600` it if you trust it"
-            )
-        try:
-            doc = json.loads(f.read())
-            exp = _when(doc.get("Expiration"))
-            key, secret, token = doc["AccessKeyId"], doc["SecretAccessKey"], doc["SessionToken"]
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return None  # damaged: treated as absent, replaced by the next login
-        if exp is None or not all(isinstance(v, str) and v for v in (key, secret, token)):
-            return None
-        if duration is not None and doc.get("DurationSeconds") != duration:
-            return None
-        return Session(key, secret, token, exp, profile)
+        got = d.read(name, "the session cache entry")
+    except MfaenvError as e:
+        raise Refused(where, e.message.split(": ", 1)[1].rsplit("; ", 1)[0]) from None
+    if got is None:
+        return None
+    data, info = got
+    if _POSIX and info.st_mode & 0o077:
+        raise Refused(
+            where,
+            f"its mode is {stat.filemode(info.st_mode)} (others could read the session)",
+            "delete it, or `chmod 600` it if you trust it",
+        )
+    return data
+
+
+def _read(d: Folder, name: str, profile: str, duration: int | None = None) -> Session | None:
+    data = _entry(d, name)
+    if data is None:
+        return None  # no entry, or one too large to be ours
+    try:
+        doc = json.loads(data)
+        exp = _when(doc.get("Expiration"))
+        key, secret, token = doc["AccessKeyId"], doc["SecretAccessKey"], doc["SessionToken"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None  # damaged: treated as absent, replaced by the next login
+    if exp is None or not all(isinstance(v, str) and v for v in (key, secret, token)):
+        return None
+    if duration is not None and doc.get("DurationSeconds") != duration:
+        return None
+    return Session(key, secret, token, exp, profile)
 
 
 def store(
     base: str, profile: str, key_id: str, serial: str, session: Session, now: dt.datetime, duration: int | None = None
 ) -> None:
-    """Write the entry atomically with mode 0600, and drop expired entries."""
-    _ensure_private_dir(base)
+    """Write the entry atomically with mode 0600, and drop expired entries and dead writers' temp files."""
     doc = {
         "Version": 1,
         "Profile": profile,
@@ -160,52 +394,41 @@ def store(
         # For `mfaenv list`: which long-term key made it, as consoles show a key (not usable).
         "SourceKey": f"{key_id[:4]}...{key_id[-4:]}",
     }
-    import tempfile  # only when writing: 10 ms a cache hit need not pay
-
-    fd, tmp = tempfile.mkstemp(dir=base, prefix=".tmp-", suffix=".json")  # created 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, _path(base, profile, key_id, serial))
-    except BaseException:
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            os.unlink(tmp)
-        raise
-    _prune(base, now)
+    with opened(base, create=True) as d:
+        assert d is not None
+        d.drop_leftovers(STALE)
+        d.write(_name(profile, key_id, serial), json.dumps(doc).encode("utf-8"))
+        for name in d.names():
+            if _ENTRY.match(name):
+                with contextlib.suppress(OSError, ValueError, AttributeError, MfaenvError):
+                    exp = _when(json.loads(_bytes(d, name)).get("Expiration"))
+                    if exp is None or exp <= now:
+                        d.unlink(name)
 
 
 def forget(base: str, profile: str) -> int:
-    """Delete every entry of `profile`; the number deleted."""
+    """Delete every entry of `profile`, and every temp file a write left; the number of entries deleted."""
     count = 0
-    for path in _entries(base):
-        try:
-            if json.loads(_bytes(path)).get("Profile") == profile:
-                os.unlink(path)
-                count += 1
-        except (OSError, ValueError, AttributeError):
-            continue
+    with opened(base, create=False) as d:
+        if d is None:
+            return 0
+        # Whatever their age: the user asked for the secrets to go. A write racing
+        # this loses its rename and says "could not cache the session".
+        d.drop_leftovers(0)
+        for name in d.names():
+            if _ENTRY.match(name):
+                with contextlib.suppress(OSError, ValueError, AttributeError, MfaenvError):
+                    if json.loads(_bytes(d, name)).get("Profile") == profile:
+                        d.unlink(name)
+                        count += 1
     return count
 
 
-def _prune(base: str, now: dt.datetime) -> None:
-    for path in _entries(base):
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            exp = _when(json.loads(_bytes(path)).get("Expiration"))
-            if exp is None or exp <= now:
-                os.unlink(path)
-
-
-def _bytes(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def _ensure_private_dir(base: str) -> None:
-    os.makedirs(base, mode=0o700, exist_ok=True)
-    if os.name != "nt" and stat.S_IMODE(os.stat(base).st_mode) & 0o077:
-        os.chmod(base, 0o700)  # ours: make it private rather than write secrets into an open folder
+def _bytes(d: Folder, name: str) -> bytes:
+    data = _entry(d, name)
+    if data is None:
+        raise ValueError(name)
+    return data
 
 
 def entries(base: str, now: dt.datetime) -> list[dict[str, object]]:
@@ -214,56 +437,51 @@ def entries(base: str, now: dt.datetime) -> list[dict[str, object]]:
     Never a secret: the session's key id is kept only to tell which one a shell holds.
     """
     out: list[dict[str, object]] = []
-    for path in _entries(base):
-        row: dict[str, object] = {"file": os.path.basename(path)}
-        try:
-            doc = json.loads(_bytes_checked(path))
-            exp = _when(doc.get("Expiration"))
-            if exp is None or not isinstance(doc.get("Profile"), str):
-                raise ValueError
-        except MfaenvError as e:
-            row["problem"] = e.message
-        except (OSError, ValueError, AttributeError, TypeError):
-            row["problem"] = "damaged: not a session mfaenv can read; `mfaenv clear` removes it"
-        else:
-            row.update(
-                profile=doc["Profile"],
-                role=doc.get("RoleArn") if isinstance(doc.get("RoleArn"), str) else None,
-                serial=doc.get("SerialNumber") if isinstance(doc.get("SerialNumber"), str) else None,
-                source_key=doc.get("SourceKey") if isinstance(doc.get("SourceKey"), str) else None,
-                expires=exp,
-                seconds_left=int((exp - now).total_seconds()),
-                session_key=doc.get("AccessKeyId") if isinstance(doc.get("AccessKeyId"), str) else None,
-            )
-        out.append(row)
+    with opened(base, create=False) as d:
+        for name in d.names() if d is not None else []:
+            if not _ENTRY.match(name):
+                continue
+            row: dict[str, object] = {"file": name}
+            try:
+                doc = json.loads(_bytes(d, name))  # type: ignore[union-attr]
+                exp = _when(doc.get("Expiration"))
+                if exp is None or not isinstance(doc.get("Profile"), str):
+                    raise ValueError
+            except Refused as e:
+                row["problem"] = f"refused: {e.why}; `mfaenv clear` removes it"
+            except (OSError, ValueError, AttributeError, TypeError):
+                row["problem"] = "damaged: not a session mfaenv can read; `mfaenv clear` removes it"
+            else:
+                row.update(
+                    profile=doc["Profile"],
+                    role=doc.get("RoleArn") if isinstance(doc.get("RoleArn"), str) else None,
+                    serial=doc.get("SerialNumber") if isinstance(doc.get("SerialNumber"), str) else None,
+                    source_key=doc.get("SourceKey") if isinstance(doc.get("SourceKey"), str) else None,
+                    expires=exp,
+                    seconds_left=int((exp - now).total_seconds()),
+                    session_key=doc.get("AccessKeyId") if isinstance(doc.get("AccessKeyId"), str) else None,
+                )
+            out.append(row)
     return out
 
 
-def _bytes_checked(path: str) -> bytes:
-    """An entry's bytes, refused (MfaenvError) as `_read` refuses it: not the user's, or readable by others."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise MfaenvError("not a regular file; `mfaenv clear` removes it")
-        if os.name != "nt" and info.st_uid != os.getuid():
-            raise MfaenvError(f"refused: it belongs to uid {info.st_uid}, not to you")
-        if os.name != "nt" and info.st_mode & 0o077:
-            raise MfaenvError(f"refused: its mode is {stat.filemode(info.st_mode)}, so others could read it")
-        return f.read(1 << 20)
-
-
 def clear(base: str, profile: str | None) -> int:
-    """Delete every entry (or `profile`'s, including its roles'); the number deleted."""
+    """Delete every entry (or `profile`'s, including its roles'), and every temp file a write left; the number deleted."""
     count = 0
-    for path in _entries(base):
-        if profile is not None:
-            try:
-                if json.loads(_bytes_checked(path)).get("Profile") != profile:
-                    continue
-            except (OSError, ValueError, AttributeError, MfaenvError):
-                continue  # not readable as this profile's: `clear` without a profile removes it
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-            count += 1
+    with opened(base, create=False) as d:
+        if d is None:
+            return 0
+        d.drop_leftovers(0)  # as `logout --forget`: the user asked for the secrets to go
+        for name in d.names():
+            if not _ENTRY.match(name):
+                continue
+            if profile is not None:
+                try:
+                    if json.loads(_bytes(d, name)).get("Profile") != profile:
+                        continue
+                except (OSError, ValueError, AttributeError, MfaenvError):
+                    continue  # not readable as this profile's: `clear` without a profile removes it
+            with contextlib.suppress(FileNotFoundError):
+                d.unlink(name)
+                count += 1
     return count

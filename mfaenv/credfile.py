@@ -11,6 +11,7 @@ the old file or the new one, never a mix. Mode 0600 is kept or set.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from mfaenv.config import read_aws_file
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session, iso_utc
 
@@ -133,7 +135,7 @@ def edit(path: Path, change: Callable[[Any], None], warn: Callable[[str], None],
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with _locked(target):
         _drop_leftovers(target)
-        raw = target.read_bytes() if target.exists() else b""
+        raw = read_aws_file(str(target), f"file {target}", named=False) or b""
         text, newline = _decode(raw, target)
         if text and not text.endswith("\n"):
             # configupdater 3 (the last for Python 3.9) would glue a new section onto
@@ -180,12 +182,47 @@ def _first_line(e: Exception) -> str:
 def _locked(target: Path) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
-    lock = FileLock(str(target) + ".lock", timeout=LOCK_TIMEOUT, mode=0o600)
+    path = f"{target}.lock"
+    _check_lock(path)
+    lock = FileLock(path, timeout=LOCK_TIMEOUT, mode=0o600)
     try:
-        with lock:
-            yield
+        lock.acquire()
     except Timeout:
-        raise MfaenvError(f"another process holds {target}.lock for over {LOCK_TIMEOUT} s; try again") from None
+        raise MfaenvError(f"another process holds {path} for over {LOCK_TIMEOUT} s; try again") from None
+    except OSError as e:  # swapped after our check; filelock >= 3.20.1 refuses a link itself
+        raise MfaenvError(f"cannot use the lock file {path}: {e.strerror}; delete it and try again") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _check_lock(path: str) -> None:
+    """The lock file is a regular file of ours, reached without a link.
+
+    filelock before 3.20.1 opened it with O_TRUNC and followed a link, so a
+    planted `credentials.lock -> ~/.ssh/id_ed25519` emptied the key (CVE-2025-68146).
+    pyproject.toml requires the fixed release where Python allows it (3.10+);
+    this check covers Python 3.9 and turns every unusable lock into one line.
+    """
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    flags = os.O_RDWR | os.O_CREAT | nofollow | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fix = "delete it (mfaenv makes its own) and try again"
+    if not nofollow and os.path.islink(path):  # Windows: no O_NOFOLLOW
+        raise MfaenvError(f"cannot use the lock file {path}: it is a symbolic link; {fix}")
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as e:
+        why = {errno.ELOOP: "it is a symbolic link", errno.EISDIR: "it is a directory"}.get(e.errno, e.strerror)
+        raise MfaenvError(f"cannot use the lock file {path}: {why}; {fix}") from None
+    try:
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise MfaenvError(f"cannot use the lock file {path}: it is not a regular file; {fix}")
+    if os.name != "nt" and info.st_uid != os.geteuid():
+        raise MfaenvError(f"cannot use the lock file {path}: it belongs to uid {info.st_uid}, not to you; {fix}")
 
 
 def _drop_leftovers(target: Path) -> None:

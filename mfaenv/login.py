@@ -83,9 +83,10 @@ def login(
     profile = load_profile(choose_profile(req.profile, env), env)
     configured = _configured_serial(req, env, profile)
     use_cache = env.get("MFAENV_NO_CACHE", "") in ("", "0")
-    folder = cache.folder(dict(env))
+    # MFAENV_NO_CACHE=1 touches no cache file at all, used codes included: the way out of a broken cache folder.
+    folder = cache.folder(dict(env)) if use_cache else None
     region = _profile_region(profile)
-    if use_cache and not req.fresh:
+    if folder is not None and not req.fresh:
         wanted = duration if explicit_duration is not None else None
         cached = cache.lookup(folder, profile.name, profile.access_key_id, configured, now, margin, wanted)
         if cached:
@@ -98,7 +99,7 @@ def login(
         req, env, folder, profile, configured, code, duration, explicit_duration, now
     )
     # The session exists now: a cache that cannot be written must not cost it.
-    if use_cache:
+    if folder is not None:
         try:
             cache.store(folder, profile.name, profile.access_key_id, serial, session, now, duration)
             usedcodes.remember(folder, serial, code, now)
@@ -116,7 +117,7 @@ def _profile_region(profile: SourceProfile) -> str | None:
 def _new_session(
     req: LoginRequest,
     env: Mapping[str, str],
-    codes: str,
+    codes: str | None,
     profile: SourceProfile,
     configured: str | None,
     code: str | None,
@@ -145,7 +146,7 @@ def _new_session(
     return sts.get_session_token(profile, serial, code, duration, now), serial, code, duration
 
 
-def _refuse_reused(folder: str, serial: str, code: str, now: dt.datetime) -> None:
+def _refuse_reused(folder: str | None, serial: str, code: str, now: dt.datetime) -> None:
     when = usedcodes.used_at(folder, serial, code, now)
     if when is not None:
         raise MfaenvError(
@@ -265,7 +266,7 @@ def _code_from_command(command: str, source: str, env: Mapping[str, str]) -> str
     return code
 
 
-def _ask_code(terminal: _Terminal, serial: str, codes: str, now: dt.datetime) -> str:
+def _ask_code(terminal: _Terminal, serial: str, codes: str | None, now: dt.datetime) -> str:
     tty = terminal.get("the MFA code")
     _, wr = tty
     for _ in range(CODE_ATTEMPTS):

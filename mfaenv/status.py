@@ -36,10 +36,11 @@ class Status(namedtuple("Status", "state profile expires seconds_left source")):
 
 def read(env: Mapping[str, str], now: dt.datetime, margin: int) -> Status:
     """MFAENV_EXPIRES, else AWS_CREDENTIAL_EXPIRATION (set by `aws configure export-credentials` too)."""
-    profile = env.get("MFAENV_PROFILE") or None
+    profile = shown(env.get("MFAENV_PROFILE", "")) or None
     expires, source = None, "none"
-    if env.get("MFAENV_EXPIRES", "").isdigit():
-        expires, source = dt.datetime.fromtimestamp(int(env["MFAENV_EXPIRES"]), dt.timezone.utc), "MFAENV_EXPIRES"
+    epoch = env.get("MFAENV_EXPIRES", "")
+    if epoch.isascii() and epoch.isdigit() and len(epoch) <= 11:  # ASCII digits only; 11 reach year 5138
+        expires, source = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc), "MFAENV_EXPIRES"
     elif env.get("AWS_CREDENTIAL_EXPIRATION") and env.get("AWS_ACCESS_KEY_ID"):
         try:
             expires = dt.datetime.fromisoformat(env["AWS_CREDENTIAL_EXPIRATION"].replace("Z", "+00:00"))
@@ -47,11 +48,29 @@ def read(env: Mapping[str, str], now: dt.datetime, margin: int) -> Status:
             source = "AWS_CREDENTIAL_EXPIRATION"
         except ValueError:
             expires = None
+        if expires is not None and not 1970 < expires.year < 9000:
+            expires, source = None, "none"  # so far off that local time can't show it: not a real session
     if expires is None:
         return Status(State.NONE, profile, None, None, source)
     left = int((expires - now).total_seconds())
     state = State.EXPIRED if left <= 0 else State.EXPIRING if left <= margin else State.VALID
     return Status(state, profile, expires, left, source)
+
+
+def shown(text: str) -> str:
+    """`text` as printable text: what the environment holds is input, printed here to a terminal.
+
+    A name that is not UTF-8 reaches os.environ as surrogate escapes, which can't
+    be encoded; it and any control character (a terminal escape, a newline) are
+    shown as Python-style escapes: `work\\xff`, `a\\nb`.
+    """
+    if text.isprintable() and text.isascii():
+        return text
+    try:
+        raw = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that no byte became (Windows)
+        raw = text.encode("utf-8", "backslashreplace").decode("ascii")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in raw)
 
 
 def describe(status: Status) -> str:

@@ -2,19 +2,31 @@
 
 AWS accepts each one-time code once; a second GetSessionToken with it fails
 as "invalid code", which misleads. A code lives 30 s, and AWS accepts codes a
-step or so either side, so a use is remembered for 3 minutes. Only a salted
-hash of (serial, code) is kept, in a 0600 file in the private cache folder; the
-salt is random per file, so the file says nothing about past codes.
+step or so either side, so a use is remembered for 3 minutes.
+
+What the file tells a reader: a salted SHA-256 of (serial, code) for each use of
+the last 3 minutes. That hides a code from a glance, not from a search: there are
+only a million codes, and a laptop tries them all in seconds. We keep it
+that way on purpose: a code is worthless once used (AWS refuses it again) and
+within about 90 s anyway; the file is 0600 in the private cache folder, next to
+session files that are worth far more; a key kept elsewhere or a slow hash
+would cost every login and protect nothing that is not already lost to whoever
+can read that folder. (README, "Sessions across terminals".)
+
+The file lives in the checked cache folder and is read like a cache entry
+(cache.Folder: no link, no FIFO, ours). With MFAENV_NO_CACHE=1 it is neither
+read nor written: the caller passes no folder.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import os
+
+from mfaenv.cache import Folder, opened
 
 REMEMBER = 180  # seconds
+NAME = "used-codes.json"
 
 
 def _digest(salt: str, serial: str, code: str) -> str:
@@ -23,24 +35,23 @@ def _digest(salt: str, serial: str, code: str) -> str:
     return hashlib.sha256(f"{salt}\0{serial}\0{code}".encode()).hexdigest()
 
 
-def _load(path: str) -> dict[str, object]:
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+def _load(d: Folder | None) -> dict[str, object]:
+    got = d.read(NAME, "the used-codes file") if d is not None else None
+    if got is None:
         return {}
-    with os.fdopen(fd, "rb") as f:
-        if os.name != "nt" and os.fstat(f.fileno()).st_uid != os.getuid():
-            return {}  # not ours: trust nothing in it
-        try:
-            doc = json.loads(f.read())
-        except ValueError:
-            return {}
+    try:
+        doc = json.loads(got[0])
+    except ValueError:
+        return {}  # damaged: rewritten by the next use
     return doc if isinstance(doc, dict) and isinstance(doc.get("salt"), str) else {}
 
 
-def used_at(folder: str, serial: str, code: str, now: dt.datetime) -> dt.datetime | None:
-    """When this code was used for this device, if within the window."""
-    doc = _load(os.path.join(folder, "used-codes.json"))
+def used_at(folder: str | None, serial: str, code: str, now: dt.datetime) -> dt.datetime | None:
+    """When this code was used for this device, if within the window; None without a folder (no cache)."""
+    if folder is None:
+        return None
+    with opened(folder, create=False) as d:
+        doc = _load(d)
     salt, seen = doc.get("salt"), doc.get("used")
     if not isinstance(salt, str) or not isinstance(seen, dict):
         return None
@@ -53,21 +64,12 @@ def used_at(folder: str, serial: str, code: str, now: dt.datetime) -> dt.datetim
 
 def remember(folder: str, serial: str, code: str, now: dt.datetime) -> None:
     import secrets
-    import tempfile
 
-    path = os.path.join(folder, "used-codes.json")
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    doc = _load(path)
-    salt = doc.get("salt") if isinstance(doc.get("salt"), str) else secrets.token_hex(16)
-    seen = doc.get("used") if isinstance(doc.get("used"), dict) else {}
-    fresh = {k: v for k, v in seen.items() if isinstance(v, (int, float)) and now.timestamp() - v <= REMEMBER}  # type: ignore[union-attr]
-    fresh[_digest(str(salt), serial, code)] = now.timestamp()
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".used-codes.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump({"salt": salt, "used": fresh}, f)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with opened(folder, create=True) as d:
+        assert d is not None
+        doc = _load(d)
+        salt = doc.get("salt") if isinstance(doc.get("salt"), str) else secrets.token_hex(16)
+        seen = doc.get("used") if isinstance(doc.get("used"), dict) else {}
+        fresh = {k: v for k, v in seen.items() if isinstance(v, (int, float)) and now.timestamp() - v <= REMEMBER}  # type: ignore[union-attr]
+        fresh[_digest(str(salt), serial, code)] = now.timestamp()
+        d.write(NAME, json.dumps({"salt": salt, "used": fresh}).encode("utf-8"))

@@ -135,6 +135,38 @@ def test_status_reads_aws_credential_expiration(cli: Mfaenv) -> None:
     assert r.code == 11 and "expired at 2001-01-01 00:00:00 UTC" in r.out
 
 
+@pytest.mark.parametrize(
+    ("profile", "shown"),
+    [
+        (os.fsdecode(b"work\xff"), "work\\xff"),  # not UTF-8: os.environ holds a surrogate escape
+        ("w\x1b]0;owned\x07\nx", "w\\x1b]0;owned\\x07\\nx"),  # a terminal escape and a newline
+    ],
+)
+def test_status_shows_any_profile_name_cleanly(cli: Mfaenv, profile: str, shown: str) -> None:
+    env = {"MFAENV_PROFILE": profile, "MFAENV_EXPIRES": str(int(time.time()) + 7200)}
+    r = cli("status", env=env)
+    assert r.code == 0 and r.out.startswith(f"profile {shown}: valid until ") and r.err == "", r
+    assert r.out.count("\n") == 1 and "\x1b" not in r.out
+    r = cli("status", "--json", env=env)
+    assert r.code == 0 and json.loads(r.out)["profile"] == shown and r.out.isascii(), r
+    r = cli("status", env={**env, "MFAENV_PROFILE": "caf\u00e9"})  # UTF-8 is shown as it is
+    assert r.out.startswith("profile caf\u00e9: valid until "), r
+
+
+@pytest.mark.parametrize("expires", ["99999999999999999", "\u00b2"])  # past datetime's range; a digit, not ASCII
+def test_status_with_an_unreadable_expiry_has_no_session(cli: Mfaenv, expires: str) -> None:
+    for value in (expires, "1e9", "-5", "1796151495\n1"):
+        r = cli("status", env={"MFAENV_EXPIRES": value})
+        assert (r.code, r.out, r.err) == (12, "no MFA session in this shell\n", ""), (value, r)
+
+
+def test_status_with_an_expiry_past_local_time_has_no_session(cli: Mfaenv) -> None:
+    env = {"AWS_ACCESS_KEY_ID": "ASIAX", "AWS_CREDENTIAL_EXPIRATION": "9999-12-31T23:59:59Z", "TZ": "Asia/Tokyo"}
+    for args in (["status"], ["status", "--json"]):
+        r = cli(*args, env=env)
+        assert r.code == 12 and r.err == "", r
+
+
 def test_exec_passes_status_and_keeps_parent_clean(user: IamUser, tmp_path: Path) -> None:
     script = (
         f'{PRODUCER} exec --token-code {CODE} -- sh -c \'test "$AWS_SECRET_ACCESS_KEY" = "{MOTO_SESSION_SECRET}" '

@@ -224,3 +224,93 @@ def test_a_file_of_another_user_is_not_taken_over(user: IamUser, mfaenv: Mfaenv,
     line = mfaenv.fails("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE, code=2)
     assert "belongs to uid 65534" in line and "run mfaenv as the file's owner" in line
     assert path.read_bytes() == before and path.stat().st_uid == 65534
+
+
+def test_a_planted_lock_link_truncates_nothing(user: IamUser, mfaenv: Mfaenv, isolated: Path, tmp_path: Path) -> None:
+    """filelock < 3.20.1 opened `credentials.lock` with O_TRUNC through a planted link."""
+    precious = tmp_path / "id_ed25519"
+    precious.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n")
+    before = precious.read_bytes()
+    lock = isolated / ".aws" / "credentials.lock"
+    lock.symlink_to(precious)
+    creds = _creds(isolated).read_bytes()
+    line = mfaenv.fails("login", "--write-profile", "mfa", "--no-env", "--token-code", CODE, code=2)
+    assert (
+        line
+        == f"mfaenv: cannot use the lock file {lock}: it is a symbolic link; delete it (mfaenv makes its own) and try again"
+    )
+    assert precious.read_bytes() == before and _creds(isolated).read_bytes() == creds
+    assert lock.is_symlink()
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "other user"])
+def test_an_unusable_lock_is_one_line(cli: Mfaenv, isolated: Path, kind: str) -> None:
+    lock = isolated / ".aws" / "credentials.lock"
+    if kind == "directory":
+        lock.mkdir()
+        why = "it is a directory"
+    elif kind == "fifo":
+        os.mkfifo(lock)
+        why = "it is not a regular file"
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("needs root to give the lock to another user")
+        lock.write_text("")
+        os.chown(lock, 65534, 65534)
+        why = "it belongs to uid 65534, not to you"
+    _creds(isolated).write_text("[mfa]\nmfaenv_source_profile = default\n")
+    line = cli.fails("logout", "--write-profile", "mfa", "--no-env", code=2)
+    assert line == f"mfaenv: cannot use the lock file {lock}: {why}; delete it (mfaenv makes its own) and try again"
+    assert "[mfa]" in _creds(isolated).read_text()
+
+
+def test_filelock_requirement_excludes_the_releases_that_follow_links() -> None:
+    import importlib.metadata
+
+    from packaging.requirements import Requirement
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.9, 3.10
+        pytest.skip("tomllib is Python 3.11+")
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
+    reqs = [Requirement(r) for r in project["dependencies"] if r.startswith("filelock")]
+    for python in ("3.10", "3.11", "3.13"):
+        (req,) = [r for r in reqs if r.marker is None or r.marker.evaluate({"python_version": python})]
+        assert not req.specifier.contains("3.20.0") and req.specifier.contains("3.20.1"), (python, str(req))
+    assert (
+        importlib.metadata.version("filelock")
+        in next(r for r in reqs if r.marker is None or r.marker.evaluate()).specifier
+    )
+
+
+def _big(user: IamUser) -> bytes:
+    """Over 2 MiB of plausible profiles, with the real default first: only the size is wrong."""
+    head = f"[default]\naws_access_key_id = {user.key_id}\naws_secret_access_key = {user.secret}\n"
+    filler = "".join(
+        f"\n[p{i}]\naws_access_key_id = AKIA{i:016d}\naws_secret_access_key = {'s' * 40}\n" for i in range(25_000)
+    )
+    return (head + filler).encode()
+
+
+def test_an_oversized_credentials_file_is_refused_unread(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+    body = _big(user)
+    assert len(body) > 2 << 20
+    _creds(isolated).write_bytes(body)
+    line = mfaenv.fails("login", "--token-code", CODE, code=2)
+    assert line == (
+        "mfaenv: the credentials file ~/.aws/credentials is larger than 2 MiB, far more than any AWS file needs; check that it is the right file"
+    )
+    # The editor refuses it too (logout --write-profile reads no profile first).
+    line = mfaenv.fails("logout", "--write-profile", "p1", "--no-env", code=2)
+    assert f"the file {_creds(isolated)} is larger than 2 MiB" in line
+    assert _creds(isolated).read_bytes() == body
+
+
+def test_a_fifo_as_the_config_file_hangs_nothing(user: IamUser, mfaenv: Mfaenv, tmp_path: Path) -> None:
+    fifo = tmp_path / "config"
+    os.mkfifo(fifo)
+    r = mfaenv("login", "--token-code", CODE, env={"AWS_CONFIG_FILE": str(fifo)}, timeout=30)
+    assert r.code == 2 and r.out == "" and "is not a regular file (a pipe or a socket?)" in r.err, r
+    r = mfaenv("login", "--token-code", CODE, env={"AWS_CONFIG_FILE": os.devnull, "MFAENV_MFA_SERIAL": user.serial})
+    assert r.code == 0, r  # /dev/null, as some set it to mean "no config file", still reads as empty
