@@ -108,14 +108,16 @@ class Folder:
         except OSError as e:
             why = "it is a symbolic link" if e.errno == errno.ELOOP else e.strerror
             raise MfaenvError(f"refusing {what} {where}: {why}; delete it") from None
+        info = os.fstat(fd)
+        why = ""
+        if not stat.S_ISREG(info.st_mode):  # a FIFO, a folder, a device: never read
+            why = "it is not a regular file"
+        elif _POSIX and info.st_uid != os.geteuid():
+            why = f"it belongs to uid {info.st_uid}, not to you (uid {os.geteuid()})"
+        if why:
+            os.close(fd)
+            raise MfaenvError(f"refusing {what} {where}: {why}; delete it")
         with open(fd, "rb", closefd=True) as f:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise MfaenvError(f"refusing {what} {where}: it is not a regular file; delete it")
-            if _POSIX and info.st_uid != os.geteuid():
-                raise MfaenvError(
-                    f"refusing {what} {where}: it belongs to uid {info.st_uid}, not to you (uid {os.geteuid()}); delete it"
-                )
             data = f.read(MAX_ENTRY + 1)
         return None if len(data) > MAX_ENTRY else (data, info)
 

@@ -83,14 +83,13 @@ def read_aws_file(path: str, label: str, named: bool = True) -> bytes | None:
         raise MfaenvError(f"the {label} is a directory, not a file") from None
     except OSError as e:
         raise MfaenvError(f"cannot read the {label}: {e.strerror}") from None
-    with open(fd, "rb", closefd=True) as f:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):  # Windows opens folders
+    mode = os.fstat(fd).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode)):
+        os.close(fd)
+        if stat.S_ISDIR(mode):  # Linux opens folders for reading
             raise MfaenvError(f"the {label} is a directory, not a file")
-        if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode)):
-            raise MfaenvError(
-                f"the {label} is not a regular file (a pipe or a socket?); point the variable at the file"
-            )
+        raise MfaenvError(f"the {label} is not a regular file (a pipe or a socket?); point the variable at the file")
+    with open(fd, "rb", closefd=True) as f:
         try:
             data = f.read(MAX_FILE_BYTES + 1) or b""
         except OSError as e:  # a terminal or another device that has nothing to give without waiting

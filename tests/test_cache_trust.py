@@ -77,6 +77,10 @@ def test_a_fifo_in_our_own_folder_is_refused_not_waited_on(user: IamUser, mfaenv
     os.mkfifo(entry)  # a FIFO named like the entry a cached login opens
     line = mfaenv.fails("login", code=2)
     assert line == f"mfaenv: refusing the session cache entry {entry}: it is not a regular file; delete it"
+    entry.unlink()
+    entry.mkdir()  # or a folder
+    line = mfaenv.fails("login", code=2)
+    assert line == f"mfaenv: refusing the session cache entry {entry}: it is not a regular file; delete it"
 
 
 @needs_root
