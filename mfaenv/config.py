@@ -79,9 +79,9 @@ def read_aws_file(path: str, label: str, named: bool = True) -> bytes | None:
         if named:
             raise MfaenvError(f"the {label} does not exist; fix the variable or create the file") from None
         return None
-    except IsADirectoryError:
-        raise MfaenvError(f"the {label} is a directory, not a file") from None
     except OSError as e:
+        if os.path.isdir(path):  # Windows refuses to open a folder
+            raise MfaenvError(f"the {label} is a directory, not a file") from None
         raise MfaenvError(f"cannot read the {label}: {e.strerror}") from None
     mode = os.fstat(fd).st_mode
     if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode)):
