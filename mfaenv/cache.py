@@ -84,6 +84,14 @@ def folder(env: dict[str, str] | None = None) -> str:
     return os.path.join(platformdirs.user_cache_dir("mfaenv", appauthor=False), "sessions")
 
 
+class Refused(MfaenvError):
+    """A file in the cache folder that is not used; `why` says so briefly (for `mfaenv list`)."""
+
+    def __init__(self, what: str, where: str, why: str, fix: str = "delete it") -> None:
+        super().__init__(f"refusing {what} {where}: {why}; {fix}")
+        self.why = why
+
+
 class Folder:
     """A checked private folder, held open: names in it are reached through its handle (POSIX)."""
 
@@ -106,8 +114,7 @@ class Folder:
         except FileNotFoundError:
             return None
         except OSError as e:
-            why = "it is a symbolic link" if e.errno == errno.ELOOP else e.strerror
-            raise MfaenvError(f"refusing {what} {where}: {why}; delete it") from None
+            raise Refused(what, where, "it is a symbolic link" if e.errno == errno.ELOOP else e.strerror) from None
         info = os.fstat(fd)
         why = ""
         if not stat.S_ISREG(info.st_mode):  # a FIFO, a folder, a device: never read
@@ -116,7 +123,7 @@ class Folder:
             why = f"it belongs to uid {info.st_uid}, not to you (uid {os.geteuid()})"
         if why:
             os.close(fd)
-            raise MfaenvError(f"refusing {what} {where}: {why}; delete it")
+            raise Refused(what, where, why)
         with open(fd, "rb", closefd=True) as f:
             data = f.read(MAX_ENTRY + 1)
         return None if len(data) > MAX_ENTRY else (data, info)
@@ -335,27 +342,17 @@ def lookup(
         return best
 
 
-class Refused(MfaenvError):
-    """An entry that is not used; `why` says so briefly (for `mfaenv list`)."""
-
-    def __init__(self, where: str, why: str, fix: str = "delete it") -> None:
-        super().__init__(f"refusing the session cache entry {where}: {why}; {fix}")
-        self.why = why
-
-
 def _entry(d: Folder, name: str) -> bytes | None:
     """An entry's bytes: a regular file of ours that nobody else can read; None if absent or too large."""
-    where = os.path.join(d.path, name)
-    try:
-        got = d.read(name, "the session cache entry")
-    except MfaenvError as e:
-        raise Refused(where, e.message.split(": ", 1)[1].rsplit("; ", 1)[0]) from None
+    what = "the session cache entry"
+    got = d.read(name, what)
     if got is None:
         return None
     data, info = got
     if _POSIX and info.st_mode & 0o077:
         raise Refused(
-            where,
+            what,
+            os.path.join(d.path, name),
             f"its mode is {stat.filemode(info.st_mode)} (others could read the session)",
             "delete it, or `chmod 600` it if you trust it",
         )

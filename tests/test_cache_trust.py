@@ -206,9 +206,10 @@ def _killed_login(code: str) -> list[Path]:
     return leftovers
 
 
-def test_forget_removes_what_a_killed_write_left(user: IamUser, mfaenv: Mfaenv) -> None:
+@pytest.mark.parametrize("args", [["logout", "--forget", "--profile", "default"], ["clear"], ["clear", "default"]])
+def test_forget_removes_what_a_killed_write_left(user: IamUser, mfaenv: Mfaenv, args: list[str]) -> None:
     (leftover,) = _killed_login(CODE)
-    r = mfaenv("logout", "--forget", "--profile", "default")
+    r = mfaenv(*args)
     assert r.code == 0, r
     assert not leftover.exists()
 
@@ -289,7 +290,7 @@ def test_without_root_powers(user: IamUser, isolated: Path, moto_server: str) ->
     lock.chmod(0o400)  # ours, but read-only
     p = run("login", "--write-profile", "mfa", "--no-env")
     assert (p.returncode, p.stdout) == (2, ""), p
-    assert p.stderr == (
-        f"mfaenv: cannot use the lock file {lock}: Permission denied; delete it (mfaenv makes its own) and try again\n"
+    assert p.stderr.endswith(  # after "using the cached session ..."
+        f"\nmfaenv: cannot use the lock file {lock}: Permission denied; delete it (mfaenv makes its own) and try again\n"
     )
     assert "[mfa]" not in (isolated / ".aws" / "credentials").read_text()
