@@ -94,8 +94,14 @@ def remove_session(path: Path, name: str, warn: Callable[[str], None]) -> bool:
     return bool(found)
 
 
-def set_value(path: Path, section: str, key: str, value: str, warn: Callable[[str], None]) -> None:
-    """Set one key (e.g. mfa_serial in the config file, which holds no secret: its mode is kept)."""
+def set_value(
+    path: Path, section: str, key: str, value: str, warn: Callable[[str], None], lock: Path | None = None
+) -> None:
+    """Set one key (e.g. mfa_serial in the config file, which holds no secret: its mode is kept).
+
+    `lock`: the file whose lock guards the edit. The config file's edits take the
+    credentials file's lock, so mfaenv leaves one lock file in ~/.aws, not two.
+    """
     for what, text in (("section name", section), ("key", key), (f"value of {key!r}", value)):
         _check_line(what, text, path)
 
@@ -104,7 +110,7 @@ def set_value(path: Path, section: str, key: str, value: str, warn: Callable[[st
             doc.add_section(section)
         doc[section][key] = value
 
-    edit(path, change, warn)
+    edit(path, change, warn, lock=lock)
 
 
 def _check_line(what: str, text: str | None, path: Path) -> None:
@@ -124,16 +130,23 @@ def _check_line(what: str, text: str | None, path: Path) -> None:
         )
 
 
-def edit(path: Path, change: Callable[[Any], None], warn: Callable[[str], None], private: bool = False) -> None:
+def edit(
+    path: Path,
+    change: Callable[[Any], None],
+    warn: Callable[[str], None],
+    private: bool = False,
+    lock: Path | None = None,
+) -> None:
     """Read, change and replace the file under its lock; the file is parsed before anything is written.
 
     `private`: the file holds secrets, so it is made 0600; otherwise its mode is kept.
+    `lock`: take this file's lock instead of the edited file's own.
     """
     from configupdater import ConfigUpdater
 
     target = Path(os.path.realpath(path))  # a symlinked file is edited where it points
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with _locked(target):
+    with _locked(Path(os.path.realpath(lock)) if lock else target):
         _drop_leftovers(target)
         raw = read_aws_file(str(target), f"file {target}", named=False) or b""
         text, newline = _decode(raw, target)

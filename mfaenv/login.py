@@ -213,7 +213,7 @@ def _offer_to_save(terminal: _Terminal, profile: SourceProfile, serial: str, env
     """Offer to save the serial as mfa_serial, so the next login skips the IAM lookup."""
     from mfaenv.config import config_paths
 
-    path = config_paths(env)[0][1]
+    path, credentials = config_paths(env)[0][1], config_paths(env)[1][1]
     try:
         tty = terminal.get("an answer")
     except MfaenvError:
@@ -226,7 +226,7 @@ def _offer_to_save(terminal: _Terminal, profile: SourceProfile, serial: str, env
         from mfaenv import credfile
 
         section = "default" if profile.name == "default" else f"profile {profile.name}"
-        credfile.set_value(Path(path), section, "mfa_serial", serial, say)
+        credfile.set_value(Path(path), section, "mfa_serial", serial, say, lock=Path(credentials))
         say(f"saved mfa_serial in [{section}] of {path}")
 
 

@@ -278,6 +278,8 @@ def test_saving_mfa_serial_keeps_the_config_file_mode(
     child.expect(pexpect.EOF)
     assert f"mfa_serial = {u.serial}" in config.read_text()
     assert oct(config.stat().st_mode & 0o777) == "0o644"
+    # One lock file for mfaenv's edits of the AWS files: the credentials file's, no config.lock.
+    assert sorted(p.name for p in config.parent.iterdir()) == ["config", "credentials", "credentials.lock"]
 
 
 def test_a_written_profile_renews_itself(work: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
