@@ -277,3 +277,56 @@ def policy(user: str | None, max_age: str | None) -> None:
     age = inputs.parse_span(max_age, "--max-age") if max_age else None
     print(f"mfaenv: {pol.EXPLANATION}", file=sys.stderr)
     commands.write(json.dumps(pol.force_mfa(user, age), indent=2) + "\n")
+
+
+# -- Keys off the disk (README): add, remove, rotate --------------------------------------
+
+_keyring_option = click.option(
+    "--keyring",
+    "kind",
+    type=click.Choice(["system", "file", "pass"]),
+    help="Where to keep the keys: the OS keyring (default; MFAENV_KEYRING also sets it), an encrypted file, or pass.",
+)
+
+
+@main.command()
+@click.argument("profile")
+@click.option("--from-credentials-file", is_flag=True, help="Move the profile's keys out of ~/.aws/credentials.")
+@click.option(
+    "--credential-process/--no-credential-process",
+    default=None,
+    help="Set (or do not set) credential_process for the profile in ~/.aws/config without asking.",
+)
+@_keyring_option
+def add(profile: str, **opts: Any) -> None:
+    """Store PROFILE's long-term keys in the OS keyring instead of a file.
+
+    Asks for the key id and secret on the terminal, or reads two lines from stdin.
+    """
+    from mfaenv import keycmds
+
+    keycmds.add(profile, dict(os.environ), **opts)
+
+
+@main.command()
+@click.argument("profile")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting.")
+def remove(profile: str, yes: bool) -> None:
+    """Delete PROFILE's keys from the keyring (the key stays valid in IAM)."""
+    from mfaenv import keycmds
+
+    keycmds.remove(profile, dict(os.environ), yes)
+
+
+@main.command()
+@click.argument("profile", required=False)
+@_login_options
+def rotate(profile: str | None, **opts: Any) -> None:
+    """Replace PROFILE's access key with a new one (CreateAccessKey, check, DeleteAccessKey).
+
+    Needs an MFA session, so it takes the login options (--token-code, ...).
+    """
+    from mfaenv import rotate as rot
+
+    opts["profile"] = profile or opts.get("profile")
+    rot.rotate(dict(os.environ), **opts)

@@ -27,6 +27,13 @@ class SourceProfile(namedtuple("SourceProfile", "name access_key_id secret_acces
 
     __slots__ = ()
 
+    @property
+    def secret_access_key(self) -> str:
+        # A profile whose keys are in a keyring holds a keystore.Deferred here: the
+        # keyring is opened only when a call needs the secret, never for a cached login.
+        value = tuple.__getitem__(self, 2)
+        return value if isinstance(value, str) else value()
+
     def __repr__(self) -> str:  # the secret key never reaches a log or a traceback
         return f"SourceProfile(name={self.name!r}, access_key_id={self.key_hint()!r}, region={self.region!r})"
 
@@ -217,7 +224,13 @@ def load_profile(name: str, env: Mapping[str, str]) -> SourceProfile:
         # A session profile mfaenv wrote (e.g. AWS_PROFILE=work-mfa): renew it from its source.
         name, values = source, profiles[source]
     key_id = values.get("aws_access_key_id", "").strip()
-    secret = values.get("aws_secret_access_key", "").strip()
+    secret: object = values.get("aws_secret_access_key", "").strip()
+    if values.get("mfaenv_keyring", "").strip():
+        # `mfaenv add` moved the keys into a keyring (README, "Keys off the disk"); the
+        # marker names the key id, and a credential_process beside it is mfaenv's own.
+        from mfaenv import keystore  # light: the keyring itself is imported only to read the secret
+
+        key_id, secret = keystore.marked(name, values)
     if not key_id or not secret:
         other = next((k for k in _NOT_STATIC if k in values), None)
         why = f"it uses {other}; " if other else ""

@@ -113,6 +113,48 @@ def set_value(
     edit(path, change, warn, lock=lock)
 
 
+def update_section(
+    path: Path,
+    section: str,
+    changes: dict[str, str | None],
+    warn: Callable[[str], None],
+    create: bool = True,
+    private: bool = False,
+    lock: Path | None = None,
+) -> dict[str, str]:
+    """Set (or, for None, remove) keys of one section in one atomic edit; the old values of the keys it touched.
+
+    Only the lines of those keys change (a removed key takes its line with it); a
+    section is added if missing and `create`. Used to move keys out of the
+    credentials file (`private`: it holds secrets, so 0600) and to flip the
+    keyring marker in the config file (`lock`: as in set_value).
+    """
+    _check_line("section name", section, path)
+    for key, value in changes.items():
+        _check_line("key", key, path)
+        _check_line(f"value of {key!r}", value, path)
+    old: dict[str, str] = {}
+
+    def change(doc: Any) -> None:
+        if not doc.has_section(section):
+            if not create or all(v is None for v in changes.values()):
+                return
+            doc.add_section(section)
+        values = doc[section]
+        for key, value in changes.items():
+            if key in values:
+                old[key] = (values[key].value or "").strip()
+            if value is None:
+                if key in values:
+                    del values[key]
+            else:
+                values[key] = value
+
+    if create or path.exists():
+        edit(path, change, warn, private, lock)
+    return old
+
+
 def _check_line(what: str, text: str | None, path: Path) -> None:
     """Refuse a control character in anything we write: these files are read line by line.
 

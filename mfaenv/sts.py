@@ -67,7 +67,7 @@ def deadline(env: Mapping[str, str] | None = None) -> int:
     return _setting("MFAENV_DEADLINE", attempts * per_attempt + BACKOFF_ALLOWANCE, env)
 
 
-def _client(profile: SourceProfile, service: str) -> Any:
+def _client(profile: SourceProfile, service: str, mfa_session: Session | None = None) -> Any:
     import botocore.config
     from botocore.exceptions import BotoCoreError
 
@@ -87,9 +87,10 @@ def _client(profile: SourceProfile, service: str) -> Any:
         client = session.create_client(
             service,
             region_name=profile.region,
-            aws_access_key_id=profile.access_key_id,
-            aws_secret_access_key=profile.secret_access_key,
-            aws_session_token=None,
+            # An MFA session signs the IAM calls of `rotate`; everything else uses the long-term keys.
+            aws_access_key_id=mfa_session.access_key_id if mfa_session else profile.access_key_id,
+            aws_secret_access_key=mfa_session.secret_access_key if mfa_session else profile.secret_access_key,
+            aws_session_token=mfa_session.session_token if mfa_session else None,
             config=config,
         )
     except (BotoCoreError, ValueError) as e:  # its config reading, an endpoint URL it refuses
@@ -166,6 +167,96 @@ def list_mfa_devices(profile: SourceProfile, user: str | None) -> list[str]:
     args = {"UserName": user} if user else {}
     reply = _call(client, profile, "ListMFADevices", lambda: client.list_mfa_devices(**args))
     return [str(d.get("SerialNumber") or "") for d in reply.get("MFADevices") or []]
+
+
+# -- rotate: the user's access keys, IAM calls signed with an MFA session ---------------------
+
+_LONG_TERM_ID = r"AKIA[A-Z0-9]{12,124}\Z"
+
+
+def _long_term_id(value: object, field: str) -> str:
+    import re
+
+    text = shapes.visible(value, field, 128)
+    if not re.match(_LONG_TERM_ID, text):
+        raise shapes.BadShape(field, "is not a long-term access key id (AKIA...)")
+    return text
+
+
+def list_access_keys(profile: SourceProfile, session: Session, user: str) -> list[str]:
+    """The ids of the user's access keys (IAM allows two; one page holds them all)."""
+    client = _client(profile, "iam", session)
+    reply = _call(client, profile, "ListAccessKeys", lambda: client.list_access_keys(UserName=user))
+    try:
+        keys = reply.get("AccessKeyMetadata")
+        if not isinstance(keys, list) or len(keys) > 10:
+            raise shapes.BadShape("AccessKeyMetadata", "is not a short list")
+        return [_long_term_id(k.get("AccessKeyId") if isinstance(k, dict) else None, "AccessKeyId") for k in keys]
+    except shapes.BadShape as e:
+        raise MfaenvError(f"{_not_an_answer(client)} ({e}); check the endpoint", Exit.AWS) from None
+
+
+def create_access_key(profile: SourceProfile, session: Session, user: str) -> tuple[str, str]:
+    """A new access key of the user: (key id, secret). IAM shows the secret this once."""
+    client = _client(profile, "iam", session)
+    reply = _call(client, profile, "CreateAccessKey", lambda: client.create_access_key(UserName=user))
+    try:
+        key = reply.get("AccessKey")
+        if not isinstance(key, dict):
+            raise shapes.BadShape("AccessKey", "is missing")
+        return _long_term_id(key.get("AccessKeyId"), "AccessKeyId"), shapes.visible(
+            key.get("SecretAccessKey"), "SecretAccessKey", 128
+        )
+    except shapes.BadShape as e:
+        raise MfaenvError(
+            f"{_not_an_answer(client)} ({e}); the key may exist in IAM: check the user's keys", Exit.AWS
+        ) from None
+
+
+def delete_access_key(profile: SourceProfile, session: Session, user: str, key_id: str) -> None:
+    from botocore.exceptions import ClientError
+
+    client = _client(profile, "iam", session)
+
+    def delete() -> None:
+        try:
+            client.delete_access_key(UserName=user, AccessKeyId=key_id)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "NoSuchEntity":  # already gone: what we wanted
+                raise
+
+    _call(client, profile, "DeleteAccessKey", delete)
+
+
+def key_works(profile: SourceProfile) -> str | None:
+    """GetCallerIdentity signed with the profile's long-term key: the ARN, or None while AWS does not know the key yet.
+
+    A new IAM key takes a few seconds to reach STS everywhere (IAM is eventually
+    consistent); until then STS answers InvalidClientTokenId.
+    """
+    from botocore.exceptions import ClientError
+
+    class _NotYet(Exception):
+        pass
+
+    client = _client(profile, "sts")
+
+    def ask() -> Any:
+        try:
+            return client.get_caller_identity()
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("InvalidClientTokenId", "SignatureDoesNotMatch"):
+                raise _NotYet from None
+            raise
+
+    try:
+        reply = _call(client, profile, "GetCallerIdentity", ask)
+    except _NotYet:
+        return None
+    try:
+        return shapes.visible(reply.get("Arn"), "Arn", 2048)
+    except shapes.BadShape as e:
+        raise MfaenvError(f"{_not_an_answer(client)} ({e}); check the endpoint", Exit.AWS) from None
 
 
 def explain(

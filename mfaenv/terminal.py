@@ -85,3 +85,30 @@ def run_token_command(command: str, env: Mapping[str, str], source: str = "--tok
     if done.returncode != 0:
         raise MfaenvError(f"the token command from {source} failed with exit status {done.returncode}")
     return done.stdout.decode("utf-8", "replace")
+
+
+def ask_hidden(tty: tuple[TextIO, TextIO], question: str) -> str:
+    """Like ask, without echoing what is typed (a secret key, a passphrase)."""
+    if os.name == "nt":
+        import getpass
+
+        return getpass.getpass(question).strip()
+    import termios
+
+    rd, wr = tty
+    wr.write(question)
+    wr.flush()
+    fd = rd.fileno()
+    old = termios.tcgetattr(fd)
+    new = termios.tcgetattr(fd)
+    new[3] &= ~termios.ECHO
+    try:
+        termios.tcsetattr(fd, termios.TCSAFLUSH, new)
+        line = rd.readline()
+    finally:
+        termios.tcsetattr(fd, termios.TCSAFLUSH, old)
+        wr.write("\n")  # the Enter the user typed was not echoed either
+        wr.flush()
+    if not line:
+        raise MfaenvError("no answer on the terminal (end of input)")
+    return line.rstrip("\r\n")

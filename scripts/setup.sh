@@ -6,8 +6,10 @@ export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 cd "$(dirname "$0")/.."
 
 need_apt=()
-# awscli: Debian 12's is the AWS CLI v2 (2.9.19), which the tests drive as users do.
-for pkg in bash dash zsh ksh fish tcsh elvish xonsh wine awscli; do
+# awscli: Debian 12's is the AWS CLI v2 (2.9.19), which the tests drive as users do (and which
+# runs mfaenv's credential_process); gnome-keyring + dbus: a real Secret Service for the keyring
+# tests; pass + gnupg: the pass store.
+for pkg in bash dash zsh ksh fish tcsh elvish xonsh wine awscli gnome-keyring dbus pass gnupg; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import Mfaenv, free_port
+from tests.secretservice import SecretService
 
 #: Our values for the moto server's fixed session: known, so tests can look for leaks.
 MOTO_SESSION_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
@@ -73,6 +74,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, closed_port: int) 
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.setenv(var, proxy)
+    # No test reaches a real keyring: only the private Secret Service of the `keyring` fixture.
+    for var in ("DBUS_SESSION_BUS_ADDRESS", "PYTHON_KEYRING_BACKEND", "PASSWORD_STORE_DIR", "GNUPGHOME"):
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setenv("LANG", "C.UTF-8")
@@ -137,6 +141,25 @@ def mfaenv(user: IamUser) -> Mfaenv:
 def cli() -> Mfaenv:
     """The CLI without an AWS account behind it (export, logout, bad input)."""
     return Mfaenv(secrets=(MOTO_SESSION_SECRET, CODE))
+
+
+@pytest.fixture(scope="session")
+def secret_service_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretService]:
+    """One unlocked gnome-keyring on a private D-Bus for the whole run (started on first use)."""
+    if not SecretService.available():
+        if os.environ.get("CI"):
+            pytest.fail("gnome-keyring-daemon or dbus-daemon is missing (scripts/setup.sh installs them)")
+        pytest.skip("gnome-keyring-daemon or dbus-daemon is not installed")
+    service = SecretService(tmp_path_factory.mktemp("secret-service")).start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def keyring(secret_service_daemon: SecretService, monkeypatch: pytest.MonkeyPatch) -> SecretService:
+    """This test and its children talk to the private, unlocked Secret Service."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", secret_service_daemon.address)
+    return secret_service_daemon
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -12,15 +12,23 @@ import http.server
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
 class Recorder:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, hook: Callable[[Recorder, dict[str, str], bytes], str | None] | None = None) -> None:
         self.upstream = urllib.parse.urlsplit(upstream)
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.paths: list[str] = []
         self.url = ""
+        #: Called with each request before it is forwarded; "drop" answers nothing, "forward-then-drop"
+        #: lets the emulator act and then closes the connection without the answer.
+        self.hook = hook
+
+    def signed_with(self, index: int, secret: str) -> bool:
+        """Whether request `index` carries a valid SigV4 signature made with `secret` (moto checks none)."""
+        return signature_ok(self.requests[index][0], self.requests[index][1], self.paths[index], secret)
 
     def signing_keys(self) -> list[str]:
         keys = []
@@ -45,10 +53,19 @@ class Recorder:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 recorder.requests.append((headers, body))
+                recorder.paths.append(self.path)
+                verdict = recorder.hook(recorder, headers, body) if recorder.hook else None
+                if verdict == "drop":
+                    self.close_connection = True
+                    return
                 conn = http.client.HTTPConnection(recorder.upstream.hostname, recorder.upstream.port, timeout=30)
                 conn.request("POST", self.path, body, {k: v for k, v in self.headers.items() if k.lower() != "host"})
                 reply = conn.getresponse()
                 data = reply.read()
+                if verdict == "forward-then-drop":
+                    conn.close()
+                    self.close_connection = True
+                    return
                 self.send_response(reply.status)
                 for k, v in reply.getheaders():
                     if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
@@ -70,3 +87,24 @@ class Recorder:
         finally:
             server.shutdown()
             server.server_close()
+
+
+def signature_ok(headers: dict[str, str], body: bytes, path: str, secret: str) -> bool:
+    """Recompute the request's SigV4 signature with `secret` and compare."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    m = re.match(
+        r"AWS4-HMAC-SHA256 Credential=(\w+)/\d{8}/([\w-]+)/([\w-]+)/aws4_request, SignedHeaders=([\w;-]+), Signature=(\w+)",
+        headers.get("authorization", ""),
+    )
+    if not m:
+        return False
+    key_id, region, service, signed, signature = m.groups()
+    names = signed.split(";")
+    request = AWSRequest(method="POST", url=f"http://{headers['host']}{path}", data=body, headers={n: headers[n] for n in names})
+    auth = SigV4Auth(Credentials(key_id, secret, headers.get("x-amz-security-token")), service, region)
+    request.context["timestamp"] = headers["x-amz-date"]
+    canonical = auth.canonical_request(request)
+    return auth.signature(auth.string_to_sign(request, canonical), request) == signature

@@ -1,0 +1,199 @@
+"""`mfaenv add` and `mfaenv remove`: a profile's long-term keys into a keyring and out again.
+
+The order of every step keeps a working key somewhere: the secret is written
+to the store and read back before the marker points at it, and only then are
+the lines removed from the credentials file. Killed in between, the profile
+still works (from the file, or from the store).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from mfaenv import credfile, keystore
+from mfaenv.config import _read, config_paths
+from mfaenv.errors import MfaenvError
+from mfaenv.terminal import ask, ask_hidden, open_tty, say
+
+_LONG_TERM = ("aws_access_key_id", "aws_secret_access_key")
+MAX_INPUT = 4096
+
+
+def credential_process_line(profile: str) -> str:
+    """What `add` puts in the profile, so every SDK and the AWS CLI get the MFA session."""
+    return f"mfaenv credential-process --profile {profile}"
+
+
+def config_section(profile: str) -> str:
+    return "default" if profile == "default" else f"profile {profile}"
+
+
+def add(
+    profile: str,
+    env: Mapping[str, str],
+    from_credentials_file: bool = False,
+    credential_process: bool | None = None,
+    kind: str | None = None,
+) -> None:
+    name = keystore.check_profile(profile)
+    store_kind = keystore.choose_kind(kind, env)
+    (cfg_label, cfg, cfg_named), (cred_label, cred, cred_named) = config_paths(env)
+    config_values = _read(cfg_label, cfg, cfg_named).get(config_section(name), {})
+    file_values = _read(cred_label, cred, cred_named).get(name, {})
+    if from_credentials_file:
+        key_id, secret = _from_file(name, file_values, cred)
+    else:
+        key_id, secret = _typed(name)
+
+    line = credential_process_line(name)
+    present = config_values.get("credential_process", "").strip()
+    if present and present != line:
+        if credential_process:
+            raise MfaenvError(
+                f"profile {name!r} already has another credential_process in {cfg}; remove it first to use mfaenv's"
+            )
+        set_process = False
+    else:
+        set_process = bool(present) or _want_process(name, cfg, credential_process)
+
+    store = keystore.open_store(store_kind)
+    store.put(name, key_id, secret)
+    if store.get(name, key_id) != secret:
+        store.delete(name, key_id)
+        raise MfaenvError(f"the {store.name} did not give the key back as stored; nothing was changed")
+
+    changes: dict[str, str | None] = {
+        keystore.MARKER: key_id,
+        keystore.BACKEND: None if store_kind == "system" else store_kind,
+        keystore.RETIRED: None,
+    }
+    if set_process:
+        changes["credential_process"] = line
+    old = credfile.update_section(Path(cfg), config_section(name), changes, say)
+    _drop_replaced(name, old, key_id)
+
+    done = f"stored the keys of profile {name!r} ({keystore.hint(key_id)}) in the {store.name}"
+    if from_credentials_file:
+        credfile.update_section(Path(cred), name, dict.fromkeys(_LONG_TERM), say, create=False, private=True)
+        done += f", and removed them from {cred}"
+    elif any(k in file_values for k in _LONG_TERM):
+        say(
+            f"warning: {cred} still holds keys in [{name}], which the AWS CLI and SDKs use before "
+            f"credential_process; `mfaenv add {name} --from-credentials-file` moves them"
+        )
+    say(done)
+    if set_process:
+        say(
+            f"[{config_section(name)}] of {cfg} has `credential_process = {line}`: `aws --profile {name}` gets the MFA session"
+        )
+        if _which("mfaenv") is None:
+            say("warning: `mfaenv` is not on PATH, so the AWS CLI cannot run that credential_process")
+    else:
+        say(f"to give the AWS CLI and SDKs the MFA session: `mfaenv add {name} --credential-process`")
+
+
+def _from_file(name: str, values: Mapping[str, str], path: str) -> tuple[str, str]:
+    if not all(values.get(k, "").strip() for k in _LONG_TERM):
+        raise MfaenvError(f"[{name}] of {path} has no aws_access_key_id and aws_secret_access_key to move")
+    if values.get("aws_session_token", "").strip():
+        raise MfaenvError(
+            f"[{name}] of {path} holds temporary credentials (aws_session_token); only long-term keys move"
+        )
+    source = f"[{name}] of {path}"
+    return (
+        keystore.check_key_id(values["aws_access_key_id"], source),
+        keystore.check_secret(values["aws_secret_access_key"], source),
+    )
+
+
+def _typed(name: str) -> tuple[str, str]:
+    """The key id and secret: asked on the terminal (secret not echoed), else two lines of stdin."""
+    if sys.stdin.isatty():
+        with open_tty() as tty:
+            if tty is not None:
+                key_id = keystore.check_key_id(ask(tty, f"AWS access key id for profile {name!r}: "), "the terminal")
+                secret = keystore.check_secret(ask_hidden(tty, "AWS secret access key (not shown): "), "the terminal")
+                return key_id, secret
+    data = sys.stdin.buffer.read(MAX_INPUT + 1)
+    if len(data) > MAX_INPUT:
+        raise MfaenvError("stdin holds more than a key id and a secret; give two lines: the key id, then the secret")
+    try:
+        lines = [line.strip() for line in data.decode("utf-8").splitlines() if line.strip()]
+    except UnicodeDecodeError:
+        raise MfaenvError("stdin is not UTF-8 text; give two lines: the key id, then the secret") from None
+    if len(lines) != 2:
+        raise MfaenvError(f"stdin has {len(lines)} non-empty line(s); give two: the access key id, then the secret")
+    return keystore.check_key_id(lines[0], "stdin"), keystore.check_secret(lines[1], "stdin")
+
+
+def _want_process(name: str, cfg: str, flag: bool | None) -> bool:
+    if flag is not None:
+        return flag
+    with open_tty() as tty:
+        if tty is None:
+            return False
+        answer = ask(
+            tty,
+            f"Set `credential_process = {credential_process_line(name)}` in profile {name!r} of {cfg}, "
+            f"so `aws --profile {name}` gets the MFA session? [y/N] ",
+        )
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _drop_replaced(name: str, old: Mapping[str, str], key_id: str) -> None:
+    """A key that `add` replaced: its secret leaves the store it was in."""
+    for old_id in {old.get(keystore.MARKER, ""), old.get(keystore.RETIRED, "")} - {"", key_id}:
+        kind = old.get(keystore.BACKEND) or "system"
+        try:
+            keystore.open_store(kind).delete(name, old_id)
+        except MfaenvError as e:
+            say(
+                f"warning: could not delete the replaced key {keystore.hint(old_id)} from the {kind} store: {e.message}"
+            )
+
+
+def remove(profile: str, env: Mapping[str, str], yes: bool = False) -> None:
+    name = keystore.check_profile(profile)
+    (cfg_label, cfg, cfg_named), _ = config_paths(env)
+    values = _read(cfg_label, cfg, cfg_named).get(config_section(name), {})
+    if not values.get(keystore.MARKER, "").strip():
+        raise MfaenvError(f"profile {name!r} keeps no keys in a keyring ({cfg} has no {keystore.MARKER} for it)")
+    key_id = keystore.check_key_id(values[keystore.MARKER], f"{keystore.MARKER} of profile {name!r}")
+    kind = keystore.kind_of(values)
+    store = keystore.open_store(kind)
+    if not yes:
+        with open_tty() as tty:
+            if tty is None:
+                raise MfaenvError(f"no terminal to confirm on; pass --yes to delete the keys of profile {name!r}")
+            answer = ask(
+                tty,
+                f"Delete the keys of profile {name!r} ({keystore.hint(key_id)}) from the {kind} store? "
+                "The key stays valid in IAM. [y/N] ",
+            )
+        if answer.strip().lower() not in ("y", "yes"):
+            raise MfaenvError("nothing removed")
+    gone = store.delete(name, key_id)
+    retired = values.get(keystore.RETIRED, "").strip()
+    if retired:
+        store.delete(name, retired)
+    changes: dict[str, str | None] = dict.fromkeys((keystore.MARKER, keystore.BACKEND, keystore.RETIRED))
+    if values.get("credential_process", "").strip() == credential_process_line(name):
+        changes["credential_process"] = None
+    credfile.update_section(Path(cfg), config_section(name), changes, say, create=False)
+    from mfaenv import cache
+
+    cache.forget(cache.folder(dict(env)), name)
+    said = "deleted" if gone else "found nothing to delete for"
+    say(
+        f"{said} the keys of profile {name!r} ({keystore.hint(key_id)}) in the {store.name}, and its marker in {cfg}; "
+        "the key itself still works in IAM until you deactivate it"
+    )
+
+
+def _which(program: str) -> str | None:
+    import shutil
+
+    return shutil.which(program, path=os.environ.get("PATH"))

@@ -1,0 +1,327 @@
+"""Keys off the disk: add, remove and rotate against a real Secret Service (gnome-keyring on a private D-Bus).
+
+moto checks no signature, so "the key works" is proved here the way AWS would
+check it: the recording proxy recomputes each request's SigV4 signature with
+the secret the store holds (tests/recorder.py, signature_ok).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.conftest import CODE, MOTO_SESSION_SECRET, IamUser, make_user
+from tests.helpers import MFAENV, Mfaenv
+from tests.recorder import Recorder
+from tests.secretservice import SecretService
+
+PROFILE = "work"
+
+
+@pytest.fixture
+def work(moto_server: str, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> IamUser:
+    """An IAM user for profile `work`, whose keys are in no file: config has only its region and serial."""
+    u = make_user(moto_server)
+    (isolated / ".aws" / "config").write_text(f"[profile {PROFILE}]\nregion = eu-west-1\nmfa_serial = {u.serial}\n")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", moto_server)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", moto_server)
+    return u
+
+
+def runner(u: IamUser) -> Mfaenv:
+    return Mfaenv(secrets=(u.secret, MOTO_SESSION_SECRET, CODE))
+
+
+def stored(service: SecretService, key_id: str, profile: str = PROFILE) -> str | None:
+    """What the Secret Service holds for (profile, key id), read with keyring's own client."""
+    import keyring.backends.SecretService as ss
+
+    old = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = service.address
+    try:
+        return ss.Keyring().get_password(f"mfaenv:{profile}", key_id)
+    finally:
+        if old is None:
+            del os.environ["DBUS_SESSION_BUS_ADDRESS"]
+        else:
+            os.environ["DBUS_SESSION_BUS_ADDRESS"] = old
+
+
+def files_holding(root: Path, secret: str) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and secret.encode() in p.read_bytes()]
+
+
+def admin_iam(endpoint: str):  # noqa: ANN201 - a boto3 client
+    import boto3
+
+    admin = boto3.Session(aws_access_key_id="AKIAADMINEXAMPLE0001", aws_secret_access_key="x", region_name="us-east-1")
+    return admin.client("iam", endpoint_url=endpoint)
+
+
+def iam_keys(endpoint: str, user: str) -> list[str]:
+    return [k["AccessKeyId"] for k in admin_iam(endpoint).list_access_keys(UserName=user)["AccessKeyMetadata"]]
+
+
+def marker(isolated: Path) -> dict[str, str]:
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    parser.read(isolated / ".aws" / "config")
+    return dict(parser.items(f"profile {PROFILE}"))
+
+
+def add_from_stdin(u: IamUser, *extra: str) -> None:
+    r = runner(u)("add", PROFILE, *extra, input=f"{u.key_id}\n{u.secret}\n".encode())
+    assert r.code == 0 and r.out == "", r
+
+
+def sts_calls(rec: Recorder, action: str) -> list[int]:
+    return [i for i, a in enumerate(rec.actions()) if a == action]
+
+
+# -- add, then login -----------------------------------------------------------------------
+
+
+def test_add_on_the_terminal_then_login_with_no_key_in_any_file(
+    keyring: SecretService, work: IamUser, moto_server: str, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    child = pexpect.spawn(
+        sys.executable, ["-m", "mfaenv", "add", PROFILE, "--no-credential-process"], encoding="utf-8", timeout=30
+    )
+    child.expect("access key id")
+    child.send(work.key_id + "\r")
+    child.expect("secret access key")
+    child.send(work.secret + "\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert work.secret not in child.before  # not echoed
+    assert stored(keyring, work.key_id) == work.secret
+    assert marker(isolated)["mfaenv_keyring"] == work.key_id
+
+    with Recorder(moto_server).running() as rec:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", rec.url)
+        script = f'eval "$({" ".join(MFAENV)} login --profile {PROFILE})" && echo "token=${{AWS_SESSION_TOKEN:+set}}"'
+        child = pexpect.spawn("bash", ["--norc", "-c", script], encoding="utf-8", timeout=30)
+        child.expect("MFA code for")
+        child.send(CODE + "\r")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0 and "token=set" in child.before, child.before
+        (call,) = sts_calls(rec, "GetSessionToken")
+        assert rec.signing_keys()[call] == work.key_id and rec.signed_with(call, work.secret)
+    assert files_holding(isolated, work.secret) == []
+    assert files_holding(keyring.root, work.secret) == []  # gnome-keyring's file is encrypted
+
+
+def test_add_from_credentials_file_moves_only_those_lines(
+    keyring: SecretService, work: IamUser, moto_server: str, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = make_user(moto_server)
+    before = (
+        "# my keys\n"
+        f"[default]\naws_access_key_id = {other.key_id}\naws_secret_access_key = {other.secret}\n\n"
+        f"[{PROFILE}]\n# the work account\naws_access_key_id   = {work.key_id}\n"
+        f"aws_secret_access_key={work.secret}\nregion = eu-west-1\n\n[later]\noutput = json\n"
+    )
+    creds = isolated / ".aws" / "credentials"
+    creds.write_text(before)
+    creds.chmod(0o600)
+    add_from_stdin(work, "--from-credentials-file", "--credential-process")
+    expected = before.replace(f"aws_access_key_id   = {work.key_id}\n", "").replace(
+        f"aws_secret_access_key={work.secret}\n", ""
+    )
+    assert creds.read_text() == expected
+    assert files_holding(isolated, work.secret) == []
+    assert stored(keyring, work.key_id) == work.secret
+    config = marker(isolated)
+    assert config["credential_process"] == f"mfaenv credential-process --profile {PROFILE}"
+    with Recorder(moto_server).running() as rec:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", rec.url)
+        r = runner(work)("login", "--profile", PROFILE, "--token-code", CODE)
+        assert r.code == 0 and "AWS_SESSION_TOKEN" in r.out, r
+        (call,) = sts_calls(rec, "GetSessionToken")
+        assert rec.signed_with(call, work.secret)
+
+
+def test_add_refuses_a_malformed_key_id_and_stores_nothing(keyring: SecretService, work: IamUser) -> None:
+    line = runner(work).fails("add", PROFILE, code=2, input=f"ASIA{work.key_id[4:]}\n{work.secret}\n".encode())
+    assert "temporary key" in line
+    line = runner(work).fails("add", PROFILE, code=2, input=f"AKIA-not-a-key\n{work.secret}\n".encode())
+    assert "not an IAM user's long-term key id" in line
+    assert stored(keyring, f"ASIA{work.key_id[4:]}") is None
+
+
+# -- the plain AWS tools through the credential_process line ------------------------------------
+
+
+def _aws_cli_v2() -> str | None:
+    import shutil
+
+    for candidate in (shutil.which("aws"), "/usr/bin/aws"):
+        if candidate and os.path.exists(candidate):
+            p = subprocess.run([candidate, "--version"], capture_output=True, text=True, timeout=60, check=False)
+            if p.stdout.startswith("aws-cli/2."):
+                return candidate
+    return None
+
+
+def test_aws_cli_v2_and_boto3_get_the_mfa_session_through_credential_process(
+    keyring: SecretService, work: IamUser, moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws = _aws_cli_v2()
+    if aws is None:
+        if os.environ.get("CI"):
+            pytest.fail("the AWS CLI v2 is missing (scripts/setup.sh installs Debian's awscli)")
+        pytest.skip("no AWS CLI v2")
+    add_from_stdin(work, "--credential-process")
+    with Recorder(moto_server).running() as rec:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", rec.url)
+        # The CLI runs `mfaenv credential-process --profile work`, which asks for the code on the terminal.
+        child = pexpect.spawn(
+            aws,
+            ["sts", "get-caller-identity", "--profile", PROFILE, "--endpoint-url", rec.url, "--output", "text"],
+            encoding="utf-8",
+            timeout=60,
+        )
+        child.expect("MFA code for")
+        child.send(CODE + "\r")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0 and "arn:aws:" in child.before, child.before
+        boto = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import boto3, sys; c = boto3.Session(profile_name=sys.argv[1]).client('sts', endpoint_url=sys.argv[2]);"
+                " print(c.get_caller_identity()['Arn'])",
+                PROFILE,
+                rec.url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            start_new_session=True,  # no terminal: the cached session must serve it
+        )
+        assert boto.returncode == 0 and "arn:aws:" in boto.stdout, boto.stderr[-2000:]
+        actions, keys = rec.actions(), rec.signing_keys()
+        # One GetSessionToken with the long-term key (from the keyring), then both tools sign with the session.
+        (gst,) = sts_calls(rec, "GetSessionToken")
+        assert keys[gst] == work.key_id and rec.signed_with(gst, work.secret)
+        callers = [i for i, a in enumerate(actions) if a == "GetCallerIdentity"]
+        assert len(callers) == 2
+        for i in callers:
+            assert keys[i] != work.key_id and rec.requests[i][0].get("x-amz-security-token")
+            assert rec.signed_with(i, MOTO_SESSION_SECRET)
+
+
+# -- no keyring, a locked keyring, and plaintext backends ---------------------------------------
+
+
+def test_no_keyring_gives_one_line_naming_the_choices(work: IamUser, isolated: Path) -> None:
+    line = runner(work).fails("add", PROFILE, code=2, input=f"{work.key_id}\n{work.secret}\n".encode())
+    assert "no OS keyring is available" in line and "--keyring file" in line and "--keyring pass" in line
+    assert "plaintext" in line
+    assert "mfaenv_keyring" not in (isolated / ".aws" / "config").read_text()
+
+
+def test_a_plaintext_plugin_never_outranks_the_os_keyring(
+    work: IamUser, isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keyring: SecretService
+) -> None:
+    """A keyring plugin of top priority that writes plaintext (as keyrings.alt's does) is never chosen."""
+    plugins = tmp_path / "plugins"
+    (plugins / "plainring-1.0.dist-info").mkdir(parents=True)
+    (plugins / "plainring-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: plainring\nVersion: 1.0\n")
+    (plugins / "plainring-1.0.dist-info" / "entry_points.txt").write_text("[keyring.backends]\nplain = plainring\n")
+    sink = tmp_path / "plaintext.txt"
+    (plugins / "plainring.py").write_text(
+        "from keyring.backend import KeyringBackend\n"
+        "class Plain(KeyringBackend):\n"
+        "    priority = 100\n"
+        f"    def set_password(self, s, u, p): open({str(sink)!r}, 'a').write(p)\n"
+        "    def get_password(self, s, u): return None\n"
+        "    def delete_password(self, s, u): pass\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(plugins))
+    probe = subprocess.run(
+        [sys.executable, "-c", "import keyring; print(type(keyring.get_keyring()).__name__)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.stdout.strip() == "Plain", probe  # keyring itself would pick it
+    add_from_stdin(work)
+    assert stored(keyring, work.key_id) == work.secret
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS")
+    line = runner(work).fails("add", "other", code=2, input=f"{work.key_id}\n{work.secret}\n".encode())
+    assert "no OS keyring is available" in line
+    assert not sink.exists()
+
+
+def test_locked_keyring_gives_one_line(work: IamUser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not SecretService.available():
+        pytest.skip("no gnome-keyring")
+    locked = SecretService(tmp_path / "locked", password=None).start()
+    try:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", locked.address)
+        line = runner(work).fails("add", PROFILE, code=3, input=f"{work.key_id}\n{work.secret}\n".encode())
+        assert "locked" in line and "unlock" in line
+    finally:
+        locked.stop()
+
+
+def test_login_of_a_keyring_profile_without_the_keyring_says_so(
+    keyring: SecretService, work: IamUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_from_stdin(work)
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS")
+    line = runner(work).fails("login", "--profile", PROFILE, "--token-code", CODE, code=2)
+    assert "no OS keyring is available" in line
+
+
+def test_cached_login_never_opens_the_keyring(keyring: SecretService, work: IamUser, monkeypatch: pytest.MonkeyPatch) -> None:
+    add_from_stdin(work)
+    assert runner(work)("login", "--profile", PROFILE, "--token-code", CODE).code == 0
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS")  # the keyring is gone: only the cache can answer
+    p = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "mfaenv", "login", "--profile", PROFILE],
+        capture_output=True,
+        timeout=60,
+        start_new_session=True,
+    )
+    assert p.returncode == 0 and b"AWS_SESSION_TOKEN" in p.stdout, p.stderr[-2000:]
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in p.stderr.decode().splitlines() if "|" in line}
+    assert not {"keyring", "secretstorage", "jeepney", "cryptography", "botocore", "click"} & imported
+
+
+# -- remove ------------------------------------------------------------------------------------------
+
+
+def test_remove_asks_then_deletes_item_marker_and_credential_process(
+    keyring: SecretService, work: IamUser, isolated: Path
+) -> None:
+    add_from_stdin(work, "--credential-process")
+    line = runner(work).fails("remove", PROFILE, code=2)
+    assert "--yes" in line and stored(keyring, work.key_id) == work.secret
+    r = runner(work)("remove", PROFILE, "--yes")
+    assert r.code == 0 and r.out == "", r
+    assert stored(keyring, work.key_id) is None
+    assert not {"mfaenv_keyring", "credential_process"} & set(marker(isolated))
+    line = runner(work).fails("login", "--profile", PROFILE, "--token-code", CODE, code=2)
+    assert "has no aws_access_key_id" in line
+
+
+def test_remove_on_the_terminal_asks_first(keyring: SecretService, work: IamUser) -> None:
+    add_from_stdin(work)
+    child = pexpect.spawn(sys.executable, ["-m", "mfaenv", "remove", PROFILE], encoding="utf-8", timeout=30)
+    child.expect(r"\[y/N\]")
+    child.send("n\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2 and stored(keyring, work.key_id) == work.secret
