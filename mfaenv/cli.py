@@ -319,14 +319,14 @@ def remove(profile: str, yes: bool) -> None:
 
 
 @main.command()
-@click.argument("profile", required=False)
+@click.argument("profile_arg", metavar="[PROFILE]", required=False)
 @_login_options
-def rotate(profile: str | None, **opts: Any) -> None:
+def rotate(profile_arg: str | None, **opts: Any) -> None:
     """Replace PROFILE's access key with a new one (CreateAccessKey, check, DeleteAccessKey).
 
     Needs an MFA session, so it takes the login options (--token-code, ...).
     """
     from mfaenv import rotate as rot
 
-    opts["profile"] = profile or opts.get("profile")
+    opts["profile"] = profile_arg or opts.get("profile")
     rot.rotate(dict(os.environ), **opts)

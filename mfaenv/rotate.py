@@ -136,8 +136,9 @@ def rotate(env: Mapping[str, str], profile: str | None = None, **login_opts: obj
     elif others:
         raise MfaenvError(
             f"IAM user {user} already has two access keys, {current} (profile {source.name!r} uses it) and "
-            f"{others[0]}, and IAM allows two: if nothing uses {others[0]}, delete it first "
-            f"(`aws iam delete-access-key --user-name {user} --access-key-id {others[0]}`), then run rotate again"
+            f"{others[0]}, and IAM allows two: delete {others[0]} first if nothing uses it "
+            f"(`aws iam delete-access-key --user-name {user} --access-key-id {others[0]}`), "
+            f"then run `mfaenv rotate {source.name}` again"
         )
     else:
         pending = sts.create_access_key(source, session, user)

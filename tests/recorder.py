@@ -17,14 +17,20 @@ from contextlib import contextmanager
 
 
 class Recorder:
-    def __init__(self, upstream: str, hook: Callable[[Recorder, dict[str, str], bytes], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        hook: Callable[[Recorder, dict[str, str], bytes], str | None] | None = None,
+        on_drop: Callable[[], None] | None = None,
+    ) -> None:
         self.upstream = urllib.parse.urlsplit(upstream)
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.paths: list[str] = []
         self.url = ""
         #: Called with each request before it is forwarded; "drop" answers nothing, "forward-then-drop"
-        #: lets the emulator act and then closes the connection without the answer.
+        #: lets the emulator act and then answers nothing; `on_drop` runs then, with the client still waiting.
         self.hook = hook
+        self.on_drop = on_drop
 
     def signed_with(self, index: int, secret: str) -> bool:
         """Whether request `index` carries a valid SigV4 signature made with `secret` (moto checks none)."""
@@ -56,6 +62,8 @@ class Recorder:
                 recorder.paths.append(self.path)
                 verdict = recorder.hook(recorder, headers, body) if recorder.hook else None
                 if verdict == "drop":
+                    if recorder.on_drop:
+                        recorder.on_drop()
                     self.close_connection = True
                     return
                 conn = http.client.HTTPConnection(recorder.upstream.hostname, recorder.upstream.port, timeout=30)
@@ -64,6 +72,8 @@ class Recorder:
                 data = reply.read()
                 if verdict == "forward-then-drop":
                     conn.close()
+                    if recorder.on_drop:
+                        recorder.on_drop()
                     self.close_connection = True
                     return
                 self.send_response(reply.status)
@@ -103,7 +113,9 @@ def signature_ok(headers: dict[str, str], body: bytes, path: str, secret: str) -
         return False
     key_id, region, service, signed, signature = m.groups()
     names = signed.split(";")
-    request = AWSRequest(method="POST", url=f"http://{headers['host']}{path}", data=body, headers={n: headers[n] for n in names})
+    request = AWSRequest(
+        method="POST", url=f"http://{headers['host']}{path}", data=body, headers={n: headers[n] for n in names}
+    )
     auth = SigV4Auth(Credentials(key_id, secret, headers.get("x-amz-security-token")), service, region)
     request.context["timestamp"] = headers["x-amz-date"]
     canonical = auth.canonical_request(request)

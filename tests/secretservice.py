@@ -41,7 +41,14 @@ class SecretService:
             "LANG": "C.UTF-8",
         }
         self._bus = subprocess.Popen(
-            ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1", f"--address=unix:path={run}/bus"],
+            [
+                "dbus-daemon",
+                "--session",
+                "--nofork",
+                "--nopidfile",
+                "--print-address=1",
+                f"--address=unix:path={run}/bus",
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=env,
@@ -70,8 +77,13 @@ class SecretService:
         while time.monotonic() < deadline:
             p = subprocess.run(
                 [
-                    "dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
-                    "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets",
+                    "dbus-send",
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.secrets",
                 ],
                 capture_output=True,
                 env=env,

@@ -8,6 +8,7 @@ the secret the store holds (tests/recorder.py, signature_ok).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -237,7 +238,9 @@ def test_a_plaintext_plugin_never_outranks_the_os_keyring(
     """A keyring plugin of top priority that writes plaintext (as keyrings.alt's does) is never chosen."""
     plugins = tmp_path / "plugins"
     (plugins / "plainring-1.0.dist-info").mkdir(parents=True)
-    (plugins / "plainring-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: plainring\nVersion: 1.0\n")
+    (plugins / "plainring-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: plainring\nVersion: 1.0\n"
+    )
     (plugins / "plainring-1.0.dist-info" / "entry_points.txt").write_text("[keyring.backends]\nplain = plainring\n")
     sink = tmp_path / "plaintext.txt"
     (plugins / "plainring.py").write_text(
@@ -285,7 +288,9 @@ def test_login_of_a_keyring_profile_without_the_keyring_says_so(
     assert "no OS keyring is available" in line
 
 
-def test_cached_login_never_opens_the_keyring(keyring: SecretService, work: IamUser, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cached_login_never_opens_the_keyring(
+    keyring: SecretService, work: IamUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
     add_from_stdin(work)
     assert runner(work)("login", "--profile", PROFILE, "--token-code", CODE).code == 0
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS")  # the keyring is gone: only the cache can answer
@@ -325,3 +330,127 @@ def test_remove_on_the_terminal_asks_first(keyring: SecretService, work: IamUser
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 2 and stored(keyring, work.key_id) == work.secret
+
+
+# -- rotate ---------------------------------------------------------------------------------------
+
+
+def stored_key(isolated: Path, service: SecretService) -> tuple[str, str | None]:
+    """The key id the marker points at, and the secret the keyring holds for it."""
+    key_id = marker(isolated)["mfaenv_keyring"]
+    return key_id, stored(service, key_id)
+
+
+def login_signs_with(u: IamUser, moto_server: str, key_id: str, secret: str, code: str) -> None:
+    """A fresh login works, and its GetSessionToken carries a valid signature of that key."""
+    with Recorder(moto_server).running() as rec:
+        r = runner(u)(
+            "login", "--profile", PROFILE, "--fresh", "--token-code", code, env={"AWS_ENDPOINT_URL_STS": rec.url}
+        )
+        assert r.code == 0 and "AWS_SESSION_TOKEN" in r.out, r
+        (call,) = sts_calls(rec, "GetSessionToken")
+        assert rec.signing_keys()[call] == key_id and rec.signed_with(call, secret)
+
+
+def test_rotate_keys_in_the_keyring(keyring: SecretService, work: IamUser, moto_server: str, isolated: Path) -> None:
+    add_from_stdin(work)
+    assert runner(work)("login", "--profile", PROFILE, "--token-code", CODE).code == 0  # an MFA session is cached
+    cache = isolated / ".cache" / "mfaenv" / "sessions"
+    assert len(list(cache.glob("[0-9a-f]*-[0-9a-f]*.json"))) == 1
+    r = runner(work)("rotate", PROFILE)  # the cached session signs the IAM calls: no code needed
+    assert r.code == 0 and r.out == "", r
+    new_id, new_secret = stored_key(isolated, keyring)
+    assert new_id != work.key_id and new_secret and new_secret != work.secret
+    assert iam_keys(moto_server, work.name) == [new_id]
+    assert stored(keyring, work.key_id) is None  # the old secret left the keyring
+    assert "mfaenv_keyring_retired" not in marker(isolated)
+    assert list(cache.glob("[0-9a-f]*-[0-9a-f]*.json")) == []  # the old key's session is not reused
+    login_signs_with(work, moto_server, new_id, new_secret, "224466")
+    assert files_holding(isolated, new_secret) == []
+
+
+def test_rotate_keys_in_the_credentials_file(work: IamUser, moto_server: str, isolated: Path) -> None:
+    creds = isolated / ".aws" / "credentials"
+    before = (
+        f"# keys\n[{PROFILE}]\naws_access_key_id = {work.key_id}\naws_secret_access_key = {work.secret}\n\n[x]\nk = v\n"
+    )
+    creds.write_text(before)
+    creds.chmod(0o600)
+    r = runner(work)("rotate", "--profile", PROFILE, "--token-code", CODE)
+    assert r.code == 0, r
+    (new_id,) = iam_keys(moto_server, work.name)
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    parser.read(creds)
+    new_secret = parser.get(PROFILE, "aws_secret_access_key")
+    assert new_id != work.key_id
+    assert creds.read_text() == before.replace(work.key_id, new_id).replace(work.secret, new_secret)
+    login_signs_with(work, moto_server, new_id, new_secret, "224466")
+
+
+def test_rotate_with_two_keys_names_the_one_to_delete(keyring: SecretService, work: IamUser, moto_server: str) -> None:
+    add_from_stdin(work)
+    other = admin_iam(moto_server).create_access_key(UserName=work.name)["AccessKey"]["AccessKeyId"]
+    line = runner(work).fails("rotate", PROFILE, "--token-code", CODE, code=2)
+    assert f"delete {other} first" in line and work.key_id in line
+    assert sorted(iam_keys(moto_server, work.name)) == sorted([work.key_id, other])
+
+
+KILL_POINTS = [
+    ("ListAccessKeys", "before", False),
+    ("CreateAccessKey", "before", False),
+    ("CreateAccessKey", "after", False),  # IAM made the key; mfaenv never saw it
+    ("GetCallerIdentity", "before", True),  # the new key is stored, being checked
+    ("DeleteAccessKey", "before", False),  # the profile uses the new key; the old one still exists
+    ("DeleteAccessKey", "after", False),  # IAM deleted the old key; the keyring still has it
+]
+
+
+@pytest.mark.parametrize(("action", "when", "new_key"), KILL_POINTS, ids=[f"{a}-{w}" for a, w, _ in KILL_POINTS])
+def test_rotate_killed_at_each_step_leaves_a_working_stored_key(
+    keyring: SecretService, work: IamUser, moto_server: str, isolated: Path, action: str, when: str, new_key: bool
+) -> None:
+    add_from_stdin(work)
+    assert runner(work)("login", "--profile", PROFILE, "--token-code", CODE).code == 0
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def hook(rec: Recorder, headers: dict[str, str], body: bytes) -> str | None:
+        signer = re.search(r"Credential=(\w+)/", headers.get("authorization", ""))
+        if f"Action={action}".encode() not in body or (new_key and signer and signer.group(1) == work.key_id):
+            return None
+        return "drop" if when == "before" else "forward-then-drop"
+
+    def kill() -> None:  # the connection is held open: mfaenv is waiting on this very call
+        os.killpg(procs[0].pid, signal.SIGKILL)
+
+    with Recorder(moto_server, hook, on_drop=kill).running() as rec:
+        env = {**os.environ, "AWS_ENDPOINT_URL_STS": rec.url, "AWS_ENDPOINT_URL_IAM": rec.url}
+        procs.append(
+            subprocess.Popen(
+                [*MFAENV, "rotate", PROFILE],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        )
+        _, err = procs[0].communicate(timeout=120)
+        assert procs[0].returncode == -signal.SIGKILL, (procs[0].returncode, err)
+    # Whatever step it died at, the stored key works, and IAM still has it.
+    key_id, secret = stored_key(isolated, keyring)
+    assert secret and key_id in iam_keys(moto_server, work.name)
+    login_signs_with(work, moto_server, key_id, secret, "135790")
+    # The next rotate finishes the job (or names the key IAM made but nobody stored).
+    r = runner(work)("rotate", PROFILE)
+    if (action, when) == ("CreateAccessKey", "after"):
+        (orphan,) = set(iam_keys(moto_server, work.name)) - {key_id}
+        assert r.code == 2 and f"delete {orphan} first" in r.err, r
+        admin_iam(moto_server).delete_access_key(UserName=work.name, AccessKeyId=orphan)
+        r = runner(work)("rotate", PROFILE)
+    assert r.code == 0, r
+    final_id, final_secret = stored_key(isolated, keyring)
+    assert iam_keys(moto_server, work.name) == [final_id] and final_secret
+    assert "mfaenv_keyring_retired" not in marker(isolated)
+    login_signs_with(work, moto_server, final_id, final_secret, "246802")
