@@ -130,7 +130,10 @@ class KeyFile:
         kdf = doc["KDF"]
         given = os.environ.get(PASSPHRASE_VAR)
         for attempt in range(1 if given is not None else ATTEMPTS):
-            key = self._derive(kdf, given if given is not None else _ask_passphrase(self.path, confirm=False))
+            if self._key is not None and self._key[0] == kdf["Salt"]:
+                key = self._key[1]  # this process already opened (or wrote) the file
+            else:
+                key = self._derive(kdf, given if given is not None else _ask_passphrase(self.path, confirm=False))
             try:
                 items = json.loads(Fernet(key).decrypt(doc["Data"].encode("ascii")))
             except (InvalidToken, ValueError, UnicodeError):

@@ -125,6 +125,8 @@ def _new_session(
     explicit_duration: str | None,
     now: dt.datetime,
 ) -> tuple[Session, str, str, int]:
+    # A key file's passphrase (or a keyring's unlock) comes before the code, which expires.
+    profile.secret_access_key  # noqa: B018 - read for its side effect: the store is opened now
     with contextlib.ExitStack() as stack:
         terminal = _Terminal(stack)
         if configured:

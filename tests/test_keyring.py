@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
@@ -92,19 +93,20 @@ def sts_calls(rec: Recorder, action: str) -> list[int]:
 def test_add_on_the_terminal_then_login_with_no_key_in_any_file(
     keyring: SecretService, work: IamUser, moto_server: str, isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    child = pexpect.spawn(
-        sys.executable, ["-m", "mfaenv", "add", PROFILE, "--no-credential-process"], encoding="utf-8", timeout=30
-    )
+    child = pexpect.spawn(sys.executable, ["-m", "mfaenv", "add", PROFILE], encoding="utf-8", timeout=30)
     child.expect("access key id")
     child.send(work.key_id + "\r")
     child.expect("secret access key")
     child.send(work.secret + "\r")
+    child.expect(r"Set `credential_process = mfaenv credential-process --profile work`.*\[y/N\] ")
+    child.send("y\r")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before
     assert work.secret not in child.before  # not echoed
     assert stored(keyring, work.key_id) == work.secret
     assert marker(isolated)["mfaenv_keyring"] == work.key_id
+    assert marker(isolated)["credential_process"] == f"mfaenv credential-process --profile {PROFILE}"
 
     with Recorder(moto_server).running() as rec:
         monkeypatch.setenv("AWS_ENDPOINT_URL_STS", rec.url)
@@ -454,3 +456,139 @@ def test_rotate_killed_at_each_step_leaves_a_working_stored_key(
     assert iam_keys(moto_server, work.name) == [final_id] and final_secret
     assert "mfaenv_keyring_retired" not in marker(isolated)
     login_signs_with(work, moto_server, final_id, final_secret, "246802")
+
+
+# -- the encrypted key file --------------------------------------------------------------------------
+
+PASSPHRASE = "correct horse battery staple"
+
+
+def test_encrypted_file_add_and_login_on_the_terminal(
+    work: IamUser, moto_server: str, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "mfaenv", "add", PROFILE, "--keyring", "file", "--no-credential-process"],
+        encoding="utf-8",
+        timeout=60,
+    )
+    for prompt, answer in (
+        ("access key id", work.key_id),
+        ("secret access key", work.secret),
+        ("New passphrase", PASSPHRASE),
+        ("Same passphrase again", PASSPHRASE),
+    ):
+        child.expect(prompt)
+        child.send(answer + "\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert work.secret not in child.before and PASSPHRASE not in child.before
+    keyfile = isolated / ".local" / "share" / "mfaenv" / "keys.json"
+    assert keyfile.stat().st_mode & 0o777 == 0o600
+    assert marker(isolated)["mfaenv_keyring_backend"] == "file"
+    assert files_holding(isolated, work.secret) == []
+    assert keyfile not in files_holding(isolated, work.key_id)  # it does not even show which keys it holds
+
+    with Recorder(moto_server).running() as rec:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", rec.url)
+        script = f'eval "$({" ".join(MFAENV)} login --profile {PROFILE})" && echo "token=${{AWS_SESSION_TOKEN:+set}}"'
+        child = pexpect.spawn("bash", ["--norc", "-c", script], encoding="utf-8", timeout=60)
+        child.expect("Passphrase for the mfaenv key file")  # before the code, which would expire meanwhile
+        child.send("wrong passphrase\r")
+        child.expect("wrong passphrase, try again")
+        child.expect("Passphrase for the mfaenv key file")
+        child.send(PASSPHRASE + "\r")
+        child.expect("MFA code for")
+        child.send(CODE + "\r")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0 and "token=set" in child.before, child.before
+        (call,) = sts_calls(rec, "GetSessionToken")
+        assert rec.signed_with(call, work.secret)
+    # A cached login needs no passphrase, and no terminal.
+    r = runner(work)("login", "--profile", PROFILE)
+    assert r.code == 0 and "AWS_SESSION_TOKEN" in r.out, r
+
+
+def test_encrypted_file_passphrase_variable_is_an_explicit_opt_in(work: IamUser, isolated: Path) -> None:
+    run = runner(work)
+    keys = f"{work.key_id}\n{work.secret}\n".encode()
+    line = run.fails("add", PROFILE, "--keyring", "file", code=2, input=keys)
+    assert "no terminal to ask the passphrase" in line and "MFAENV_KEYFILE_PASSPHRASE" in line
+    r = run("add", PROFILE, "--keyring", "file", input=keys, env={"MFAENV_KEYFILE_PASSPHRASE": PASSPHRASE})
+    assert r.code == 0, r
+    line = run.fails(
+        "login", "--profile", PROFILE, "--token-code", CODE, code=3, env={"MFAENV_KEYFILE_PASSPHRASE": "nope"}
+    )
+    assert "wrong passphrase from MFAENV_KEYFILE_PASSPHRASE" in line
+    r = run("login", "--profile", PROFILE, "--token-code", CODE, env={"MFAENV_KEYFILE_PASSPHRASE": PASSPHRASE})
+    assert r.code == 0 and "AWS_SESSION_TOKEN" in r.out, r
+    assert files_holding(isolated, work.secret) == []
+    keyfile = isolated / ".local" / "share" / "mfaenv" / "keys.json"
+    keyfile.chmod(0o644)
+    line = run.fails(
+        "login",
+        "--profile",
+        PROFILE,
+        "--fresh",
+        "--token-code",
+        "102938",
+        code=2,
+        env={"MFAENV_KEYFILE_PASSPHRASE": PASSPHRASE},
+    )
+    assert "readable by you only" in line
+
+
+# -- pass -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def password_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A pass store of its own, encrypted to a fresh gpg key without a passphrase."""
+    import shutil
+
+    if not (shutil.which("pass") and shutil.which("gpg")):
+        if os.environ.get("CI"):
+            pytest.fail("pass or gpg is missing (scripts/setup.sh installs them)")
+        pytest.skip("pass is not installed")
+    gnupg, store = tmp_path / "gnupg", tmp_path / "password-store"
+    gnupg.mkdir(mode=0o700)
+    monkeypatch.setenv("GNUPGHOME", str(gnupg))
+    monkeypatch.setenv("PASSWORD_STORE_DIR", str(store))
+    subprocess.run(
+        [
+            "gpg",
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "mfaenv test <test@example.invalid>",
+            "default",
+            "default",
+            "never",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    subprocess.run(["pass", "init", "test@example.invalid"], check=True, capture_output=True, timeout=60)
+    yield store
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], capture_output=True, timeout=60, check=False)
+
+
+def test_pass_store_add_login_remove(
+    password_store: Path, work: IamUser, moto_server: str, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_from_stdin(work, "--keyring", "pass")
+    item = password_store / "mfaenv" / PROFILE / f"{work.key_id}.gpg"
+    assert item.exists() and work.secret.encode() not in item.read_bytes()
+    assert files_holding(isolated, work.secret) == [] and files_holding(password_store, work.secret) == []
+    with Recorder(moto_server).running() as rec:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", rec.url)
+        r = runner(work)("login", "--profile", PROFILE, "--token-code", CODE)
+        assert r.code == 0 and "AWS_SESSION_TOKEN" in r.out, r
+        (call,) = sts_calls(rec, "GetSessionToken")
+        assert rec.signed_with(call, work.secret)
+    assert runner(work)("remove", PROFILE, "--yes").code == 0
+    assert not item.exists()
