@@ -20,7 +20,7 @@ class Recorder:
     def __init__(
         self,
         upstream: str,
-        hook: Callable[[Recorder, dict[str, str], bytes], str | None] | None = None,
+        hook: Callable[[Recorder, dict[str, str], bytes], str | tuple[int, bytes] | None] | None = None,
         on_drop: Callable[[], None] | None = None,
     ) -> None:
         self.upstream = urllib.parse.urlsplit(upstream)
@@ -61,6 +61,13 @@ class Recorder:
                 recorder.requests.append((headers, body))
                 recorder.paths.append(self.path)
                 verdict = recorder.hook(recorder, headers, body) if recorder.hook else None
+                if isinstance(verdict, tuple):  # (status, XML body): answer instead of the emulator
+                    self.send_response(verdict[0])
+                    self.send_header("Content-Type", "text/xml")
+                    self.send_header("Content-Length", str(len(verdict[1])))
+                    self.end_headers()
+                    self.wfile.write(verdict[1])
+                    return
                 if verdict == "drop":
                     if recorder.on_drop:
                         recorder.on_drop()

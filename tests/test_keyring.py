@@ -272,13 +272,27 @@ def test_a_plaintext_plugin_never_outranks_the_os_keyring(
 def test_locked_keyring_gives_one_line(work: IamUser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if not SecretService.available():
         pytest.skip("no gnome-keyring")
-    locked = SecretService(tmp_path / "locked", password=None).start()
+    # A keyring nobody unlocked (no login collection yet): the unlock prompt is dismissed.
+    fresh = SecretService(tmp_path / "fresh", password=None).start()
     try:
-        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", locked.address)
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", fresh.address)
         line = runner(work).fails("add", PROFILE, code=3, input=f"{work.key_id}\n{work.secret}\n".encode())
         assert "locked" in line and "unlock" in line
     finally:
-        locked.stop()
+        fresh.stop()
+    # A keyring that held the key and was locked since.
+    service = SecretService(tmp_path / "locked").start()
+    try:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", service.address)
+        add_from_stdin(work)
+        import secretstorage
+
+        with secretstorage.dbus_init() as bus:
+            secretstorage.get_default_collection(bus).lock()
+        line = runner(work).fails("login", "--profile", PROFILE, "--token-code", CODE, code=3)
+        assert "locked" in line and "unlock" in line
+    finally:
+        service.stop()
 
 
 def test_login_of_a_keyring_profile_without_the_keyring_says_so(
@@ -399,6 +413,49 @@ def test_rotate_with_two_keys_names_the_one_to_delete(keyring: SecretService, wo
     assert sorted(iam_keys(moto_server, work.name)) == sorted([work.key_id, other])
 
 
+UNKNOWN_KEY = (
+    b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+    b"<Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message>"
+    b"</Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+)
+
+
+def test_rotate_waits_while_iam_propagates_the_new_key(
+    keyring: SecretService, work: IamUser, moto_server: str, isolated: Path
+) -> None:
+    """STS does not know a new key for a few seconds: rotate retries, and switches only once it works."""
+    add_from_stdin(work)
+    refused: list[str] = []
+
+    def hook(rec: Recorder, headers: dict[str, str], body: bytes) -> tuple[int, bytes] | None:
+        signer = re.search(r"Credential=(\w+)/", headers.get("authorization", ""))
+        if b"Action=GetCallerIdentity" in body and signer and signer.group(1) != work.key_id and len(refused) < 2:
+            refused.append(signer.group(1))
+            return (403, UNKNOWN_KEY)
+        return None
+
+    with Recorder(moto_server, hook).running() as rec:
+        env = {"AWS_ENDPOINT_URL_STS": rec.url, "AWS_ENDPOINT_URL_IAM": rec.url}
+        r = runner(work)("rotate", PROFILE, "--token-code", CODE, env=env)
+        assert r.code == 0, r
+    new_id, _ = stored_key(isolated, keyring)
+    assert refused == [new_id, new_id] and iam_keys(moto_server, work.name) == [new_id]
+    # A key that never starts working: the profile stays on the old one, and says so.
+    current = new_id
+
+    def never(rec: Recorder, headers: dict[str, str], body: bytes) -> tuple[int, bytes] | None:
+        signer = re.search(r"Credential=(\w+)/", headers.get("authorization", ""))
+        if b"Action=GetCallerIdentity" in body and signer and signer.group(1) != current:
+            return (403, UNKNOWN_KEY)
+        return None
+
+    with Recorder(moto_server, never).running() as rec:
+        env = {"AWS_ENDPOINT_URL_STS": rec.url, "AWS_ENDPOINT_URL_IAM": rec.url, "MFAENV_ROTATE_WAIT": "2"}
+        line = runner(work).fails("rotate", PROFILE, "--token-code", "192837", code=5, env=env)
+    assert "does not accept the new key" in line and f"still uses {current}" in line
+    assert stored_key(isolated, keyring)[0] == current and len(iam_keys(moto_server, work.name)) == 2
+
+
 KILL_POINTS = [
     ("ListAccessKeys", "before", False),
     ("CreateAccessKey", "before", False),
@@ -409,11 +466,36 @@ KILL_POINTS = [
 ]
 
 
+def file_key(isolated: Path) -> tuple[str, str | None, dict[str, str]]:
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    parser.read(isolated / ".aws" / "credentials")
+    values = dict(parser.items(PROFILE))
+    return values["aws_access_key_id"], values.get("aws_secret_access_key"), values
+
+
+@pytest.mark.parametrize("store", ["keyring", "credentials-file"])
 @pytest.mark.parametrize(("action", "when", "new_key"), KILL_POINTS, ids=[f"{a}-{w}" for a, w, _ in KILL_POINTS])
 def test_rotate_killed_at_each_step_leaves_a_working_stored_key(
-    keyring: SecretService, work: IamUser, moto_server: str, isolated: Path, action: str, when: str, new_key: bool
+    keyring: SecretService,
+    work: IamUser,
+    moto_server: str,
+    isolated: Path,
+    action: str,
+    when: str,
+    new_key: bool,
+    store: str,
 ) -> None:
-    add_from_stdin(work)
+    def current() -> tuple[str, str | None]:
+        return stored_key(isolated, keyring) if store == "keyring" else file_key(isolated)[:2]
+
+    if store == "keyring":
+        add_from_stdin(work)
+    else:
+        creds = isolated / ".aws" / "credentials"
+        creds.write_text(f"[{PROFILE}]\naws_access_key_id = {work.key_id}\naws_secret_access_key = {work.secret}\n")
+        creds.chmod(0o600)
     assert runner(work)("login", "--profile", PROFILE, "--token-code", CODE).code == 0
     procs: list[subprocess.Popen[bytes]] = []
 
@@ -441,7 +523,7 @@ def test_rotate_killed_at_each_step_leaves_a_working_stored_key(
         _, err = procs[0].communicate(timeout=120)
         assert procs[0].returncode == -signal.SIGKILL, (procs[0].returncode, err)
     # Whatever step it died at, the stored key works, and IAM still has it.
-    key_id, secret = stored_key(isolated, keyring)
+    key_id, secret = current()
     assert secret and key_id in iam_keys(moto_server, work.name)
     login_signs_with(work, moto_server, key_id, secret, "135790")
     # The next rotate finishes the job (or names the key IAM made but nobody stored).
@@ -452,9 +534,11 @@ def test_rotate_killed_at_each_step_leaves_a_working_stored_key(
         admin_iam(moto_server).delete_access_key(UserName=work.name, AccessKeyId=orphan)
         r = runner(work)("rotate", PROFILE)
     assert r.code == 0, r
-    final_id, final_secret = stored_key(isolated, keyring)
+    final_id, final_secret = current()
     assert iam_keys(moto_server, work.name) == [final_id] and final_secret
     assert "mfaenv_keyring_retired" not in marker(isolated)
+    if store == "credentials-file":  # nothing of the rotation is left in the section
+        assert set(file_key(isolated)[2]) == {"aws_access_key_id", "aws_secret_access_key"}
     login_signs_with(work, moto_server, final_id, final_secret, "246802")
 
 
