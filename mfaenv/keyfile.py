@@ -168,7 +168,9 @@ class KeyFile:
             key = self._derive(kdf, given if given is not None else _ask_passphrase(self.path, confirm=True))
         else:
             kdf = doc["KDF"]
-            key = self._derive(kdf, "")  # derived when the file was opened
+            if self._key is None or self._key[0] != kdf["Salt"]:  # put() opens the file first: never here
+                raise MfaenvError(f"internal: the {self.name} was not opened before writing", Exit.INTERNAL)
+            key = self._key[1]
         token = Fernet(key).encrypt(json.dumps(items).encode()).decode("ascii")
         _write_private(self.path, json.dumps({"Version": 1, "KDF": kdf, "Data": token}).encode() + b"\n")
 

@@ -3,9 +3,12 @@
 A profile whose keys are in a store carries a marker in ~/.aws/config:
 
     [profile work]
-    mfaenv_keyring = AKIAIOSFODNN7EXAMPLE          # the key id; its secret is in the store
-    mfaenv_keyring_backend = file                  # only when not the OS keyring
+    mfaenv_keyring = AKIAIOSFODNN7EXAMPLE
+    mfaenv_keyring_backend = file
     credential_process = mfaenv credential-process --profile work
+
+mfaenv_keyring is the key id, whose secret is in the store; mfaenv_keyring_backend
+is there only when the store is not the OS keyring.
 
 The key id is not a secret (AWS shows it in the console, in CloudTrail and in
 its own error messages), and keeping it in the marker means a login served
