@@ -227,6 +227,31 @@ def test_aws_cli_v2_and_boto3_get_the_mfa_session_through_credential_process(
 # -- no keyring, a locked keyring, and plaintext backends ---------------------------------------
 
 
+def test_a_role_whose_source_profile_is_in_the_keyring_is_assumed_with_the_mfa_session(
+    keyring: SecretService, work: IamUser, moto_server: str, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_from_stdin(work, "--credential-process")
+    with (isolated / ".aws" / "config").open("a") as f:
+        f.write(f"\n[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = {PROFILE}\nregion = eu-west-1\n")
+    with Recorder(moto_server).running() as rec:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", rec.url)
+        assert runner(work)("login", "--profile", PROFILE, "--token-code", CODE).code == 0
+        boto = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import boto3; print(boto3.Session(profile_name='admin').client('sts').get_caller_identity()['Arn'])",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            start_new_session=True,
+        )
+        assert boto.returncode == 0 and ":assumed-role/Admin/" in boto.stdout, boto.stderr[-2000:]
+        (assume,) = sts_calls(rec, "AssumeRole")
+        assert rec.signing_keys()[assume] != work.key_id and rec.signed_with(assume, MOTO_SESSION_SECRET)
+
+
 def test_no_keyring_gives_one_line_naming_the_choices(work: IamUser, isolated: Path) -> None:
     line = runner(work).fails("add", PROFILE, code=2, input=f"{work.key_id}\n{work.secret}\n".encode())
     assert "no OS keyring is available" in line and "--keyring file" in line and "--keyring pass" in line
