@@ -489,9 +489,12 @@ def clear(base: str, profile: str | None) -> int:
 def forget_key(base: str, profile: str, key_id: str) -> int:
     """Delete the entries of one long-term key of `profile` (after `rotate` retired it); the number deleted."""
     count = 0
-    for path in _entries(base):
-        if os.path.basename(path).startswith(_prefix(profile, key_id) + "-"):
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-                count += 1
+    with opened(base, create=False) as d:
+        if d is None:
+            return 0
+        for name in d.names():
+            if _ENTRY.match(name) and name.startswith(_prefix(profile, key_id) + "-"):
+                with contextlib.suppress(OSError):
+                    d.unlink(name)
+                    count += 1
     return count

@@ -72,7 +72,8 @@ def add(
     }
     if set_process:
         changes["credential_process"] = line
-    old = credfile.update_section(Path(cfg), config_section(name), changes, say)
+    # Config-file edits take the credentials file's lock, as everywhere in mfaenv (credfile.set_value).
+    old = credfile.update_section(Path(cfg), config_section(name), changes, say, lock=Path(cred))
     _drop_replaced(name, old, key_id)
 
     done = f"stored the keys of profile {name!r} ({keystore.hint(key_id)}) in the {store.name}"
@@ -157,7 +158,7 @@ def _drop_replaced(name: str, old: Mapping[str, str], key_id: str) -> None:
 
 def remove(profile: str, env: Mapping[str, str], yes: bool = False) -> None:
     name = keystore.check_profile(profile)
-    (cfg_label, cfg, cfg_named), _ = config_paths(env)
+    (cfg_label, cfg, cfg_named), (_, cred, _) = config_paths(env)
     values = _read(cfg_label, cfg, cfg_named).get(config_section(name), {})
     if not values.get(keystore.MARKER, "").strip():
         raise MfaenvError(f"profile {name!r} keeps no keys in a keyring ({cfg} has no {keystore.MARKER} for it)")
@@ -182,7 +183,7 @@ def remove(profile: str, env: Mapping[str, str], yes: bool = False) -> None:
     changes: dict[str, str | None] = dict.fromkeys((keystore.MARKER, keystore.BACKEND, keystore.RETIRED))
     if values.get("credential_process", "").strip() == credential_process_line(name):
         changes["credential_process"] = None
-    credfile.update_section(Path(cfg), config_section(name), changes, say, create=False)
+    credfile.update_section(Path(cfg), config_section(name), changes, say, create=False, lock=Path(cred))
     from mfaenv import cache
 
     cache.forget(cache.folder(dict(env)), name)

@@ -62,9 +62,7 @@ _NO_TTY_HINT = {
 }
 
 
-def login(
-    req: LoginRequest, env: Mapping[str, str], now: dt.datetime, note: Callable[[str], None] = say
-) -> Session:
+def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime, note: Callable[[str], None] = say) -> Session:
     """A session for the request: from the cache while enough is left, else from STS.
 
     `note` takes what is worth saying once the command has succeeded (the caller

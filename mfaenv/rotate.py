@@ -37,8 +37,8 @@ _PENDING_ID, _PENDING_SECRET, _RETIRED_ID = (
 class KeyringKeys:
     """The profile's keys in a store: secrets as items, the marker in the config file as the pointer."""
 
-    def __init__(self, profile: SourceProfile, config: Path) -> None:
-        self.profile, self.config = profile, config
+    def __init__(self, profile: SourceProfile, config: Path, lock: Path) -> None:
+        self.profile, self.config, self.lock = profile, config, lock  # lock: the credentials file's
         self.kind = keystore.kind_of(profile.settings)
         self.store = keystore.open_store(self.kind)
         self.where = f"the {self.kind} store"
@@ -56,12 +56,14 @@ class KeyringKeys:
 
     def promote(self, key_id: str, secret: str, old: str) -> None:
         section = "default" if self.profile.name == "default" else f"profile {self.profile.name}"
-        credfile.update_section(self.config, section, {keystore.MARKER: key_id, keystore.RETIRED: old}, say)
+        credfile.update_section(
+            self.config, section, {keystore.MARKER: key_id, keystore.RETIRED: old}, say, lock=self.lock
+        )
 
     def forget(self, old: str) -> None:
         self.store.delete(self.profile.name, old)
         section = "default" if self.profile.name == "default" else f"profile {self.profile.name}"
-        credfile.update_section(self.config, section, {keystore.RETIRED: None}, say, create=False)
+        credfile.update_section(self.config, section, {keystore.RETIRED: None}, say, create=False, lock=self.lock)
 
 
 class FileKeys:
@@ -153,7 +155,7 @@ def rotate(env: Mapping[str, str], profile: str | None = None, **login_opts: obj
 def _keys_of(source: SourceProfile, env: Mapping[str, str]) -> KeyringKeys | FileKeys:
     (_, cfg, _), (cred_label, cred, cred_named) = config_paths(env)
     if source.settings.get(keystore.MARKER, "").strip():
-        return KeyringKeys(source, Path(cfg))
+        return KeyringKeys(source, Path(cfg), Path(cred))
     values = _read(cred_label, cred, cred_named).get(source.name, {})
     if values.get("aws_access_key_id", "").strip() != source.access_key_id:
         raise MfaenvError(
