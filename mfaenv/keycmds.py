@@ -133,6 +133,8 @@ def _typed(name: str) -> tuple[str, str]:
 def _want_process(name: str, cfg: str, flag: bool | None) -> bool:
     if flag is not None:
         return flag
+    if not sys.stdin.isatty():  # a script: ask nothing, the closing hint names the flag
+        return False
     with open_tty() as tty:
         if tty is None:
             return False

@@ -232,7 +232,9 @@ def test_a_role_whose_source_profile_is_in_the_keyring_is_assumed_with_the_mfa_s
 ) -> None:
     add_from_stdin(work, "--credential-process")
     with (isolated / ".aws" / "config").open("a") as f:
-        f.write(f"\n[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = {PROFILE}\nregion = eu-west-1\n")
+        f.write(
+            f"\n[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = {PROFILE}\nregion = eu-west-1\n"
+        )
     with Recorder(moto_server).running() as rec:
         monkeypatch.setenv("AWS_ENDPOINT_URL_STS", rec.url)
         assert runner(work)("login", "--profile", PROFILE, "--token-code", CODE).code == 0
