@@ -17,6 +17,8 @@ from mfaenv.errors import MfaenvError, PipeClosed
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (8 ms)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mfaenv.plan import Session
     from mfaenv.shells import Shell
 
@@ -237,7 +239,8 @@ def status(as_json: bool = False) -> int:
 
 
 def list_sessions(as_json: bool = False) -> None:
-    """Every cached session: what it is for, the key that made it, when it ends; no secret, no AWS call."""
+    """Every cached session (what it is for, the key that made it, when it ends) and where each
+    profile's long-term keys live; no secret, no AWS call, no keyring opened."""
     import json
 
     from mfaenv import cache
@@ -251,16 +254,26 @@ def list_sessions(as_json: bool = False) -> None:
     for row in rows:
         key, exp = row.pop("session_key", None), row.get("expires")
         row["this_shell"] = bool(key) and exp is not None and held == (key, str(int(exp.timestamp())))  # type: ignore[attr-defined]
+    keys = _key_places(env)
     if as_json:
         for row in rows:
             if row.get("expires"):
                 row["expires"] = row["expires"].strftime("%Y-%m-%dT%H:%M:%SZ")  # type: ignore[union-attr]
-        write(json.dumps(rows, indent=2) + "\n")
+        write(json.dumps({"sessions": rows, "keys": keys}, indent=2) + "\n")
         return
-    if not rows:
-        write("no cached sessions\n")
-        return
-    table = [("", "PROFILE", "SESSION", "KEY", "ENDS (UTC)", "LEFT")]
+    lines = _table(_session_rows(rows, span)) if rows else ["no cached sessions"]
+    if any(row.get("this_shell") for row in rows):
+        lines.append("* the session this shell holds")
+    if keys:
+        lines += [
+            "",
+            *_table([("PROFILE", "LONG-TERM KEY", "KEPT IN")] + [(k["profile"], k["key"], k["store"]) for k in keys]),
+        ]
+    write("\n".join(lines) + "\n")
+
+
+def _session_rows(rows: list[dict[str, object]], span: Callable[[int], str]) -> list[tuple[str, ...]]:
+    table: list[tuple[str, ...]] = [("", "PROFILE", "SESSION", "KEY", "ENDS (UTC)", "LEFT")]
     for row in rows:
         if "problem" in row:
             table.append(("!", "?", f"{row['file']}: {row['problem']}", "", "", ""))
@@ -276,11 +289,38 @@ def list_sessions(as_json: bool = False) -> None:
                 span(left) if left > 0 else "expired",
             )
         )
-    widths = [max(len(_printable(r[i])) for r in table) for i in range(6)]
-    lines = ["  ".join(_printable(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
-    if any(row.get("this_shell") for row in rows):
-        lines.append("* the session this shell holds")
-    write("\n".join(lines) + "\n")
+    return table
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(_printable(r[i])) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(_printable(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
+#: Where a profile's long-term keys live, by the marker mfaenv add writes.
+_STORES = {"system": "OS keyring", "file": "encrypted file", "pass": "pass"}
+
+
+def _key_places(env: dict[str, str]) -> list[dict[str, str]]:
+    """Each profile with long-term keys: the key as consoles show it, and what keeps the secret."""
+    from mfaenv import keystore
+    from mfaenv.config import _profiles
+
+    try:
+        merged, _, creds = _profiles(env)
+    except MfaenvError:
+        return []  # login says what is wrong with the files
+    out = []
+    for name in sorted(merged):
+        values = merged[name]
+        marked = values.get(keystore.MARKER, "").strip()
+        if marked:
+            kind = values.get(keystore.BACKEND, "").strip() or "system"
+            out.append({"profile": name, "key": keystore.hint(marked), "store": _STORES.get(kind, kind)})
+        elif values.get("aws_access_key_id", "").strip().startswith("AKIA") and values.get("aws_secret_access_key"):
+            where = "credentials file" if "aws_secret_access_key" in creds.get(name, {}) else "config file"
+            out.append({"profile": name, "key": keystore.hint(values["aws_access_key_id"].strip()), "store": where})
+    return out
 
 
 def _printable(text: str) -> str:

@@ -29,12 +29,15 @@ def test_list_shows_every_session_and_the_one_this_shell_holds(
         f.write(f"[prod]\naws_access_key_id = {other.key_id}\naws_secret_access_key = {other.secret}\n")
     with (isolated / ".aws" / "config").open("a") as f:
         f.write(f"[profile prod]\nmfa_serial = {other.serial}\n")
+        # A profile whose keys `mfaenv add` put in a store: only its marker is on disk.
+        f.write("[profile vault]\nmfaenv_keyring = AKIAVAULTVAULTWXYZ\nmfaenv_keyring_backend = file\n")
     first = mfaenv("login", "--token-code", CODE)
     assert mfaenv("login", "--profile", "prod", "--token-code", "700001", "--duration", "2h").code == 0
     held = dict(re.findall(r"export (AWS_ACCESS_KEY_ID|MFAENV_EXPIRES)='(\w+)'", first.out))
     r = mfaenv("list", env=held)
     assert r.code == 0, r
-    lines = r.out.splitlines()
+    sessions, keys = r.out.split("\n\n")
+    lines = sessions.splitlines()
     assert lines[0].split() == ["PROFILE", "SESSION", "KEY", "ENDS", "(UTC)", "LEFT"]
     rows = {line.split()[1] if line.startswith("*") else line.split()[0]: line for line in lines[1:-1]}
     assert rows["default"].startswith("*") and f"MFA {user.serial}" in rows["default"]
@@ -42,14 +45,27 @@ def test_list_shows_every_session_and_the_one_this_shell_holds(
     assert re.search(r"1[12]h\d\dm$", rows["default"])
     assert not rows["prod"].startswith("*") and re.search(r"[12]h\d\dm$|\b\d+m$", rows["prod"])
     assert lines[-1] == "* the session this shell holds"
+    # Where each profile's long-term keys live.
+    assert [line.split(None, 2) for line in keys.splitlines()] == [
+        ["PROFILE", "LONG-TERM", "KEY  KEPT IN"],
+        ["default", f"{user.key_id[:4]}...{user.key_id[-4:]}", "credentials file"],
+        ["prod", f"{other.key_id[:4]}...{other.key_id[-4:]}", "credentials file"],
+        ["vault", "AKIA...WXYZ", "encrypted file"],
+    ]
     for secret in (user.secret, other.secret):
         assert secret not in r.out
     doc = json.loads(mfaenv("list", "--json").out)
-    assert sorted(d["profile"] for d in doc) == ["default", "prod"]
-    assert all(set(d) >= {"profile", "serial", "source_key", "expires", "seconds_left", "this_shell"} for d in doc)
-    # list imports no botocore: it makes no AWS call.
+    assert sorted(d["profile"] for d in doc["sessions"]) == ["default", "prod"]
+    assert all(
+        set(d) >= {"profile", "serial", "source_key", "expires", "seconds_left", "this_shell"} for d in doc["sessions"]
+    )
+    assert [k["store"] for k in doc["keys"]] == ["credentials file", "credentials file", "encrypted file"]
+    # list makes no AWS call and opens no keyring.
     p = subprocess.run([sys.executable, "-X", "importtime", "-m", "mfaenv", "list"], capture_output=True, timeout=60)
-    assert b"botocore" not in p.stderr and p.returncode == 0
+    assert p.returncode == 0
+    assert not {"botocore", "keyring", "cryptography"} & {
+        line.split("|")[-1].strip().split(".")[0] for line in p.stderr.decode().splitlines() if "|" in line
+    }
 
 
 def test_damaged_and_foreign_entries_are_shown_never_used_and_cleared(
@@ -75,5 +91,5 @@ def test_damaged_and_foreign_entries_are_shown_never_used_and_cleared(
     assert r.err == "mfaenv: removed 2 cached session(s) in all\n"
     assert _entries(isolated) == []
     assert (_sessions(isolated) / "notes.txt").exists()
-    assert mfaenv("list").out == "no cached sessions\n"
+    assert mfaenv("list").out.startswith("no cached sessions\n\n")
     assert os.environ.get("HOME") == str(isolated)
