@@ -45,12 +45,44 @@ def open_tty() -> Iterator[tuple[TextIO, TextIO] | None]:
 
 def ask(tty: tuple[TextIO, TextIO], question: str) -> str:
     rd, wr = tty
-    wr.write(question)
-    wr.flush()
-    line = rd.readline()
+    with _line_mode(rd):
+        wr.write(question)
+        wr.flush()
+        line = rd.readline()
     if not line:  # end of input (Ctrl-D)
         raise MfaenvError("no answer on the terminal (end of input)")
     return line.rstrip("\r\n")
+
+
+@contextlib.contextmanager
+def _line_mode(rd: TextIO) -> Iterator[None]:
+    """The terminal in line mode (echo, Enter, Backspace) while we read, as it was after.
+
+    A shell may run us with its own editing mode still set: fish's event
+    handlers do (no echo, no canonical input, CR not turned into NL).
+    """
+    try:
+        import termios
+    except ImportError:  # Windows: the console reads lines already
+        yield
+        return
+    try:
+        fd = rd.fileno()
+        saved = termios.tcgetattr(fd)
+    except (OSError, termios.error):  # not a terminal
+        yield
+        return
+    mode = list(saved)
+    mode[0] = (mode[0] | termios.ICRNL) & ~(termios.INLCR | termios.IGNCR)
+    mode[3] |= termios.ICANON | termios.ECHO | termios.ECHOE | termios.ECHOK | termios.ISIG | termios.IEXTEN
+    if mode != saved:
+        termios.tcsetattr(fd, termios.TCSANOW, mode)
+    try:
+        yield
+    finally:
+        if mode != saved:
+            with contextlib.suppress(OSError, termios.error):
+                termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 def say(text: str) -> None:

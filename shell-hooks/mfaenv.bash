@@ -6,9 +6,14 @@
 
 # Runs the real program; for login/logout, evaluates its output only if it
 # succeeded (stdout is empty on failure anyway), and keeps its exit status.
+# The subcommand may follow global options (`mfaenv --debug login`): they stay
+# where the user wrote them, and `--shell bash` goes right after the subcommand.
 mfaenv() {
-    \builtin local _mfaenv_out _mfaenv_rc=0 _mfaenv_arg _mfaenv_help=0
-    case "${1-}" in
+    \builtin local _mfaenv_out _mfaenv_rc=0 _mfaenv_arg _mfaenv_help=0 _mfaenv_i=1
+    while [[ ${!_mfaenv_i-} == --debug ]]; do
+        _mfaenv_i=$((_mfaenv_i + 1))
+    done
+    case "${!_mfaenv_i-}" in
         login | logout)
             # Help is for reading, not for eval. Inside `$(...)` (the user's own
             # `eval "$(mfaenv login)"`: a subshell writing to a pipe) the statements
@@ -22,7 +27,7 @@ mfaenv() {
                 \command mfaenv "$@"
                 \builtin return
             fi
-            _mfaenv_out="$(\command mfaenv "$1" --shell bash "${@:2}")" || _mfaenv_rc=$?
+            _mfaenv_out="$(\command mfaenv "${@:1:_mfaenv_i}" --shell bash "${@:_mfaenv_i+1}")" || _mfaenv_rc=$?
             if [[ $_mfaenv_rc -eq 0 ]]; then
                 \builtin eval "$_mfaenv_out"
             fi
@@ -34,24 +39,38 @@ mfaenv() {
     esac
 }
 
-# Sets MFAENV_PS1 from MFAENV_PROFILE and MFAENV_EXPIRES. Builtins and
-# arithmetic only: $EPOCHSECONDS (bash 5) or `printf '%(%s)T'` (bash 4.2)
+# True if $1 is a plain decimal of 1 to $2 digits, no leading zero: the only
+# form that may reach arithmetic, which would evaluate `a[$(cmd)]` in a value
+# (and read `08` as bad octal). Every variable the hook reads is input.
+_mfaenv_is_int() {
+    [[ $1 == 0 || ($1 == [123456789]* && $1 != *[!0123456789]* && ${#1} -le $2) ]]
+}
+
+# True if $1 is a profile name the segment may show: letters, digits and
+# `._@+=,:/-`, at most 128. Listed, not ranges: bash 4 ranges follow the locale.
+_mfaenv_is_name() {
+    [[ -n $1 && $1 != *[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@+=,:/-]* && ${#1} -le 128 ]]
+}
+
+# Sets MFAENV_PS1 from MFAENV_PROFILE and MFAENV_EXPIRES; a value of the wrong
+# shape shows no segment. Builtins and arithmetic only: `printf '%(%s)T'`
 # reads the clock without `date`. Glob tests, not =~: bash compiles a regex
 # on every call (bench/prompt.py measured it).
 _mfaenv_prompt() {
     \builtin local _mfaenv_status=$? _mfaenv_now _mfaenv_left _mfaenv_warn=900 _mfaenv_text _mfaenv_colour=''
+    \builtin local _mfaenv_profile="${MFAENV_PROFILE:-?}"
     MFAENV_PS1=''
-    if [[ -n ${MFAENV_EXPIRES-} && $MFAENV_EXPIRES != *[!0-9]* ]]; then
-        if [[ -n ${EPOCHSECONDS-} ]]; then
-            _mfaenv_now=$EPOCHSECONDS
-        else
-            \builtin printf -v _mfaenv_now '%(%s)T' -1
-        fi
+    if _mfaenv_is_int "${MFAENV_EXPIRES-}" 12 && { [[ $_mfaenv_profile == '?' ]] || _mfaenv_is_name "$_mfaenv_profile"; }; then
+        # Not $EPOCHSECONDS: in bash 4, or once unset in bash 5, it is an
+        # ordinary variable that the environment can set.
+        \builtin printf -v _mfaenv_now '%(%s)T' -1
         if ((MFAENV_EXPIRES <= _mfaenv_now)); then
             _mfaenv_auto_login
+            # A new login set new values: check them again.
+            _mfaenv_is_int "${MFAENV_EXPIRES-}" 12 || \builtin return "$_mfaenv_status"
         fi
         _mfaenv_left=$((MFAENV_EXPIRES - _mfaenv_now))
-        if [[ -n ${MFAENV_WARN-} && $MFAENV_WARN != *[!0-9]* ]]; then
+        if _mfaenv_is_int "${MFAENV_WARN-}" 6; then
             _mfaenv_warn=$((MFAENV_WARN * 60))
         fi
         if ((_mfaenv_left <= 0)); then
@@ -66,7 +85,7 @@ _mfaenv_prompt() {
         if ((_mfaenv_left > 0 && _mfaenv_left < _mfaenv_warn)); then
             _mfaenv_colour=33
         fi
-        MFAENV_PS1="aws:${MFAENV_PROFILE:-?} ${_mfaenv_text}"
+        MFAENV_PS1="aws:${_mfaenv_profile} ${_mfaenv_text}"
         if [[ -n $_mfaenv_colour && -z ${NO_COLOR-} ]]; then
             # \001 and \002 tell readline the escape takes no room on the line.
             MFAENV_PS1=$'\001\e['"${_mfaenv_colour}"$'m\002'"${MFAENV_PS1}"$'\001\e[0m\002'
@@ -78,9 +97,10 @@ _mfaenv_prompt() {
 # With MFAENV_AUTO_LOGIN=1, the first prompt after expiry logs in again, once
 # per expired session, asking for the code; Ctrl-C or a failure leaves the
 # shell as it was (the wrapper evaluates nothing unless login succeeded).
+# The caller checked MFAENV_EXPIRES and MFAENV_PROFILE.
 _mfaenv_auto_login() {
-    if [[ ${MFAENV_AUTO_LOGIN-} == 1 && ${_MFAENV_AUTO_TRIED-} != "${MFAENV_EXPIRES-}" ]]; then
-        _MFAENV_AUTO_TRIED=${MFAENV_EXPIRES-}
+    if [[ ${MFAENV_AUTO_LOGIN-} == 1 && ${_MFAENV_AUTO_TRIED-} != "$MFAENV_EXPIRES" ]]; then
+        _MFAENV_AUTO_TRIED=$MFAENV_EXPIRES
         \builtin printf 'mfaenv: the session of %s has expired; logging in again\n' "${MFAENV_PROFILE:-default}" >&2
         mfaenv login --profile "${MFAENV_PROFILE:-default}" || :
     fi

@@ -7,8 +7,13 @@ rem prompt shows when the session ends, in UTC: [aws:work until 15:47Z].
 rem cmd cannot do arithmetic on times in its prompt, so it shows the clock
 rem time the session ends instead of the time left; logout restores PROMPT.
 rem No setlocal: the variables must reach the calling session.
-if /i "%~1"=="login" goto apply
-if /i "%~1"=="logout" goto apply
+rem The subcommand may follow --debug (`mfaenv --debug login`); %* passes it
+rem on where the user wrote it, and `--shell cmd` goes last (cmd cannot cut %*).
+set "_mfaenv_verb=%~1"
+if /i "%~1"=="--debug" set "_mfaenv_verb=%~2"
+if /i "%_mfaenv_verb%"=="login" goto apply
+if /i "%_mfaenv_verb%"=="logout" goto apply
+set "_mfaenv_verb="
 mfaenv.exe %*
 exit /b %ERRORLEVEL%
 
@@ -22,22 +27,28 @@ for /f "delims=" %%i in ('mfaenv.exe %* --shell cmd') do (
     %%i
     set "_mfaenv_lines=1"
 )
-if /i "%~1"=="logout" goto after_logout
+if /i "%_mfaenv_verb%"=="logout" goto after_logout
+set "_mfaenv_verb="
 if not defined _mfaenv_lines (
     set "_mfaenv_lines="
     exit /b 1
 )
 set "_mfaenv_lines="
-if not defined MFAENV_SAVED_PROMPT set "MFAENV_SAVED_PROMPT=%PROMPT%"
+rem PROMPT and MFAENV_SAVED_PROMPT may come from anywhere: a `"` in one would
+rem end the quotes below and let `&` start a command, so their quotes are
+rem dropped as they expand (`%%X:"=%%`). MFAENV_PROFILE and the expiry were
+rem just set from mfaenv's output, which holds no such character.
+if not defined MFAENV_SAVED_PROMPT set "MFAENV_SAVED_PROMPT=%PROMPT:"=%"
 if not defined MFAENV_SAVED_PROMPT set "MFAENV_SAVED_PROMPT=$P$G"
-set "PROMPT=[aws:%MFAENV_PROFILE% until %AWS_CREDENTIAL_EXPIRATION:~11,5%Z] %MFAENV_SAVED_PROMPT%"
+set "PROMPT=[aws:%MFAENV_PROFILE% until %AWS_CREDENTIAL_EXPIRATION:~11,5%Z] %MFAENV_SAVED_PROMPT:"=%"
 exit /b 0
 
 :after_logout
+set "_mfaenv_verb="
 rem No statements while a session is still set: logout failed (its message
 rem is on stderr); keep the prompt, which still tells the truth.
 if not defined _mfaenv_lines if defined MFAENV_PROFILE exit /b 1
 set "_mfaenv_lines="
-if defined MFAENV_SAVED_PROMPT set "PROMPT=%MFAENV_SAVED_PROMPT%"
+if defined MFAENV_SAVED_PROMPT set "PROMPT=%MFAENV_SAVED_PROMPT:"=%"
 set "MFAENV_SAVED_PROMPT="
 exit /b 0

@@ -1,13 +1,20 @@
 # mfaenv hook for fish. Load it from ~/.config/fish/config.fish with:
 #     mfaenv init fish | source        # add --prompt to put the segment in fish_prompt
 # Then `mfaenv login` / `mfaenv logout` change this shell, and `mfaenv_prompt`
-# prints the prompt segment (`aws:work 11h52m`); fish runs functions without
-# forking, so the one process per prompt is `date`, for the clock.
+# prints the prompt segment (`aws:work 11h52m`). fish runs functions and
+# builtins without forking, and the clock is read with a builtin (below), so a
+# prompt starts no process.
 
 # Runs the real program; for login/logout, evaluates its output only if it
-# succeeded, and keeps its exit status.
+# succeeded, and keeps its exit status. The subcommand may follow global
+# options (`mfaenv --debug login`): they stay where the user wrote them, and
+# `--shell fish` goes right after the subcommand.
 function mfaenv --description 'AWS MFA sessions in this shell'
-    switch "$argv[1]"
+    set -l i 1
+    while test "$argv[$i]" = --debug
+        set i (math $i + 1)
+    end
+    switch "$argv[$i]"
         case login logout
             # Help is for reading, not for source; inside `(...)` the statements
             # must reach stdout (the user's own `eval (mfaenv login)`).
@@ -15,7 +22,7 @@ function mfaenv --description 'AWS MFA sessions in this shell'
                 command mfaenv $argv
                 return
             end
-            set -l out (command mfaenv $argv[1] --shell fish $argv[2..-1] | string collect)
+            set -l out (command mfaenv $argv[1..$i] --shell fish $argv[(math $i + 1)..-1] | string collect)
             set -l rc $pipestatus[1]
             if test $rc -eq 0
                 printf '%s\n' $out | source
@@ -26,39 +33,62 @@ function mfaenv --description 'AWS MFA sessions in this shell'
     end
 end
 
+# Prints the time, epoch seconds. fish has no clock builtin, but `path mtime
+# --relative` (fish 3.5) prints now minus a file's mtime: add the mtime. The
+# folder is fish's own (no one else writes there); read twice, so a change in
+# between is seen. Where that fails, `date`.
+function _mfaenv_clock
+    set -l d $__fish_data_dir
+    set -l t (path mtime -- $d 2>/dev/null; path mtime --relative -- $d 2>/dev/null; path mtime -- $d 2>/dev/null)
+    if test (count $t) -eq 3; and test "$t[1]" = "$t[3]"; and not string match -qvr '^-?[0-9]{1,12}\z' -- $t[1] $t[2]
+        math $t[1] + $t[2]
+    else
+        date +%s
+    end
+end
+if not contains -- path (builtin -n)
+    # fish 3.4 or older: no `path`.
+    function _mfaenv_clock
+        date +%s
+    end
+end
+
+# Every variable the hook reads is input: only a plain decimal (no leading
+# zero, bounded) reaches `math` or `test`, and only a profile name of letters,
+# digits and `._@+=,:/-` the segment; any other value shows no segment.
 function mfaenv_prompt --description 'Print the mfaenv prompt segment'
     set -l last $status
-    if string match -qr '^[0-9]+$' -- "$MFAENV_EXPIRES"
-        # The prompt event read the clock already; called on its own, read it now.
-        set -l now $_mfaenv_now
-        string match -qr '^[0-9]+$' -- "$now"; or set now (date +%s)
-        set -l left (math "$MFAENV_EXPIRES - $now")
-        set -l warn 900
-        if string match -qr '^[0-9]+$' -- "$MFAENV_WARN"
-            set warn (math "$MFAENV_WARN * 60")
-        end
-        set -l text
-        set -l colour
-        if test $left -le 0
-            set text expired
-            set colour red
-        else if test $left -ge 3600
-            set text (printf '%dh%02dm' (math --scale=0 "$left / 3600") (math --scale=0 "$left % 3600 / 60"))
-        else if test $left -ge 60
-            set text (math --scale=0 "$left / 60")m
-        else
-            set text '<1m'
-        end
-        if test $left -gt 0 -a $left -lt $warn
-            set colour yellow
-        end
-        set -l profile $MFAENV_PROFILE
-        test -n "$profile"; or set profile '?'
-        if test -n "$colour" -a -z "$NO_COLOR"
-            printf '%s%s%s' (set_color $colour) "aws:$profile $text" (set_color normal)
-        else
-            printf '%s' "aws:$profile $text"
-        end
+    set -l profile "$MFAENV_PROFILE"
+    test -n "$profile"; or set profile '?'
+    string match -qr '^(0|[1-9][0-9]{0,11})\z' -- "$MFAENV_EXPIRES"
+    and string match -qr '^(\?|[A-Za-z0-9._@+=,:/-]{1,128})\z' -- $profile
+    and set -l now (_mfaenv_clock)
+    and string match -qr '^[1-9][0-9]{0,11}\z' -- "$now"
+    or return $last
+    set -l left (math "$MFAENV_EXPIRES - $now")
+    set -l warn 900
+    if string match -qr '^(0|[1-9][0-9]{0,5})\z' -- "$MFAENV_WARN"
+        set warn (math "$MFAENV_WARN * 60")
+    end
+    set -l text
+    set -l colour
+    if test $left -le 0
+        set text expired
+        set colour red
+    else if test $left -ge 3600
+        set text (printf '%dh%02dm' (math --scale=0 "$left / 3600") (math --scale=0 "$left % 3600 / 60"))
+    else if test $left -ge 60
+        set text (math --scale=0 "$left / 60")m
+    else
+        set text '<1m'
+    end
+    if test $left -gt 0 -a $left -lt $warn
+        set colour yellow
+    end
+    if test -n "$colour" -a -z "$NO_COLOR"
+        printf '%s%s%s' (set_color $colour) "aws:$profile $text" (set_color normal)
+    else
+        printf '%s' "aws:$profile $text"
     end
     return $last
 end
@@ -66,19 +96,20 @@ end
 # With MFAENV_AUTO_LOGIN=1, the first prompt after expiry logs in again, once
 # per expired session; Ctrl-C or a failure leaves the shell as it was. An event
 # handler, not part of the prompt, so Ctrl-C cannot cancel the prompt's drawing.
+# It reads the clock only when it may log in.
 function _mfaenv_on_prompt --on-event fish_prompt
     set -l last $status
-    set -e _mfaenv_now
-    # fish has no clock builtin: this `date` is the one process per prompt,
-    # and only while a session is set.
-    string match -qr '^[0-9]+$' -- "$MFAENV_EXPIRES"; or return $last
-    set -g _mfaenv_now (date +%s)
-    if test "$MFAENV_AUTO_LOGIN" = 1 -a "$_MFAENV_AUTO_TRIED" != "$MFAENV_EXPIRES" -a $MFAENV_EXPIRES -le $_mfaenv_now
+    test "$MFAENV_AUTO_LOGIN" = 1; or return $last
+    string match -qr '^(0|[1-9][0-9]{0,11})\z' -- "$MFAENV_EXPIRES"; or return $last
+    # Once per session: string match with a pattern of digits is an exact comparison.
+    string match -q -- "$MFAENV_EXPIRES" "$_MFAENV_AUTO_TRIED"; and return $last
+    set -l profile "$MFAENV_PROFILE"
+    test -n "$profile"; or set profile default
+    string match -qr '^[A-Za-z0-9._@+=,:/-]{1,128}\z' -- $profile; or return $last
+    if test $MFAENV_EXPIRES -le (_mfaenv_clock)
         set -g _MFAENV_AUTO_TRIED $MFAENV_EXPIRES
-        set -q MFAENV_PROFILE[1]; and set -l profile $MFAENV_PROFILE; or set -l profile default
         echo "mfaenv: the session of $profile has expired; logging in again" >&2
         mfaenv login --profile $profile
-        set -g _mfaenv_now (date +%s)
     end
     _mfaenv_restore_status $last
 end

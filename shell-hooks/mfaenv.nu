@@ -6,11 +6,14 @@
 # returns the prompt segment (`aws:work 11h52m`), computed in the shell itself.
 
 # For login/logout, run the program and load its output only if it succeeded.
+# The subcommand may follow global options (`mfaenv --debug login`): they stay
+# where the user wrote them, and `--shell nu` goes right after the subcommand.
 def --env --wrapped mfaenv [...args] {
-    let verb = ($args | get -o 0 | default '')
+    let i = ($args | take while {|a| $a == '--debug' } | length)
+    let verb = ($args | get -o $i | default '')
     # Help text is for reading, not for load-env.
     if $verb in [login logout] and not ('--help' in $args or '-h' in $args) {
-        let out = (^mfaenv $verb --shell nu ...($args | skip 1) | complete)
+        let out = (^mfaenv ...($args | first ($i + 1)) --shell nu ...($args | skip ($i + 1)) | complete)
         if ($out.stderr | is-not-empty) { print -e --no-newline $out.stderr }
         if $out.exit_code == 0 {
             $out.stdout | from json | load-env
@@ -21,13 +24,29 @@ def --env --wrapped mfaenv [...args] {
     }
 }
 
+# Every variable the hook reads is input: only these shapes are used, and any
+# other value shows no segment. A plain decimal (no leading zero, bounded), and
+# a profile name of letters, digits and `._@+=,:/-`.
+def _mfaenv_int [name: string, digits: int] {
+    let value = ($env | get -o $name | default '')
+    if ($value | describe) != 'string' or ($value | str length) > $digits { return null }
+    if $value =~ '^(0|[1-9][0-9]*)$' { $value | into int } else { null }
+}
+
+def _mfaenv_profile [] {
+    let profile = ($env.MFAENV_PROFILE? | default '')
+    if ($profile | describe) != 'string' { return null }
+    if $profile == '' { return '?' }
+    if $profile =~ '^[A-Za-z0-9._@+=,:/-]{1,128}$' { $profile } else { null }
+}
+
 # The prompt segment: empty without a session.
 def mfaenv-prompt [] {
-    let expires = ($env.MFAENV_EXPIRES? | default '')
-    if ($expires | describe) != 'string' or ($expires !~ '^[0-9]+$') { return '' }
-    let left = (($expires | into int) - ((date now | into int) // 1_000_000_000))
-    let warn_env = ($env.MFAENV_WARN? | default '')
-    let warn = if ($warn_env | describe) == 'string' and ($warn_env =~ '^[0-9]+$') { ($warn_env | into int) * 60 } else { 900 }
+    let expires = (_mfaenv_int MFAENV_EXPIRES 12)
+    let profile = (_mfaenv_profile)
+    if $expires == null or $profile == null { return '' }
+    let left = $expires - ((date now | into int) // 1_000_000_000)
+    let warn = ((_mfaenv_int MFAENV_WARN 6 | default 15) * 60)
     let text = if $left <= 0 {
         'expired'
     } else if $left >= 3600 {
@@ -37,7 +56,6 @@ def mfaenv-prompt [] {
     } else {
         '<1m'
     }
-    let profile = ($env.MFAENV_PROFILE? | default '?')
     let segment = $"aws:($profile) ($text)"
     let colour = if $left <= 0 { 'red' } else if $left < $warn { 'yellow' } else { '' }
     if $colour == '' or ($env.NO_COLOR? | default '' | is-not-empty) {
@@ -46,6 +64,31 @@ def mfaenv-prompt [] {
         $"(ansi $colour)($segment)(ansi reset)"
     }
 }
+
+# With MFAENV_AUTO_LOGIN=1, the first prompt after expiry logs in again, once
+# per expired session; Ctrl-C or a failure leaves the shell as it was. A
+# pre_prompt hook, which may change the environment.
+def --env _mfaenv_auto_login [] {
+    if ($env.MFAENV_AUTO_LOGIN? | default '') != '1' { return }
+    let expires = (_mfaenv_int MFAENV_EXPIRES 12)
+    let profile = (_mfaenv_profile)
+    if $expires == null or $profile == null { return }
+    if $expires > ((date now | into int) // 1_000_000_000) { return }
+    if ($env._MFAENV_AUTO_TRIED? | default '') == ($expires | into string) { return }
+    $env._MFAENV_AUTO_TRIED = ($expires | into string)
+    let name = if $profile == '?' { 'default' } else { $profile }
+    print -e $"mfaenv: the session of ($name) has expired; logging in again"
+    let out = (^mfaenv login --profile $name --shell nu | complete)
+    if ($out.stderr | is-not-empty) { print -e --no-newline $out.stderr }
+    if $out.exit_code == 0 { $out.stdout | from json | load-env }
+}
+
+# Installed once: a second `source` replaces our hook instead of adding one.
+$env.config.hooks.pre_prompt = (
+    $env.config.hooks.pre_prompt? | default []
+    | where {|h| ($h | describe) !~ '^closure' or (view source $h) !~ '_mfaenv_auto_login' }
+    | append {|| _mfaenv_auto_login }
+)
 
 # Puts the segment in front of the existing left prompt (only with `--prompt`).
 # The closure captures the user's prompt; the marker makes a second call a no-op.

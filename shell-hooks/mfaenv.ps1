@@ -12,14 +12,22 @@ $null = New-Module -Name mfaenv-hook -ScriptBlock {
 
     # For login/logout, run the program and evaluate its output only if it
     # succeeded; every other subcommand passes through. $LASTEXITCODE keeps the
-    # program's status.
+    # program's status. The subcommand may follow global options (`mfaenv
+    # --debug login`): they stay where the user wrote them, and `--shell pwsh`
+    # goes right after the subcommand.
     function global:mfaenv {
         $exe = _mfaenv_exe
+        $i = 0
+        while ($i -lt $args.Count -and $args[$i] -ceq '--debug') {
+            $i++
+        }
+        $verb = if ($i -lt $args.Count) { $args[$i] } else { '' }
         # Help text is for reading, not for Invoke-Expression.
         $help = $args -contains '--help' -or $args -contains '-h'
-        if ($args.Count -gt 0 -and ($args[0] -eq 'login' -or $args[0] -eq 'logout') -and -not $help) {
-            $rest = @($args | Select-Object -Skip 1)
-            $out = & $exe $args[0] --shell pwsh @rest | Out-String
+        if (($verb -ceq 'login' -or $verb -ceq 'logout') -and -not $help) {
+            $head = @($args | Select-Object -First ($i + 1))
+            $rest = @($args | Select-Object -Skip ($i + 1))
+            $out = & $exe @head --shell pwsh @rest | Out-String
             if ($LASTEXITCODE -eq 0 -and $out) {
                 Invoke-Expression -Command $out
             }
@@ -29,27 +37,45 @@ $null = New-Module -Name mfaenv-hook -ScriptBlock {
         }
     }
 
+    # Every variable the hook reads is input: only these shapes are used, and
+    # any other value shows no segment. \A and \z, not ^ and $: .NET's $ also
+    # matches before a final newline.
+    function _mfaenv_int([string]$Value, [int]$Digits) {
+        if ($Value.Length -le $Digits -and $Value -cmatch '\A(0|[1-9][0-9]*)\z') { [long]$Value } else { $null }
+    }
+
+    function _mfaenv_profile {
+        $name = "$Env:MFAENV_PROFILE"
+        if (-not $name) { return '?' }
+        if ($name -cmatch '\A[A-Za-z0-9._@+=,:/-]{1,128}\z') { $name } else { $null }
+    }
+
     function global:Get-MfaenvPrompt {
-        if ("$Env:MFAENV_EXPIRES" -notmatch '^[0-9]+$') {
+        $expires = _mfaenv_int "$Env:MFAENV_EXPIRES" 12
+        $name = _mfaenv_profile
+        if ($null -eq $expires -or $null -eq $name) {
             return ''
         }
         $now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
-        if ([long]$Env:MFAENV_EXPIRES -le $now -and $Env:MFAENV_AUTO_LOGIN -eq '1' -and
-            $script:AutoTried -ne $Env:MFAENV_EXPIRES) {
+        if ($expires -le $now -and "$Env:MFAENV_AUTO_LOGIN" -ceq '1' -and
+            "$script:AutoTried" -cne "$expires") {
             # Once per expired session; Ctrl-C or a failure changes nothing.
-            $script:AutoTried = $Env:MFAENV_EXPIRES
-            $profileName = if ($Env:MFAENV_PROFILE) { $Env:MFAENV_PROFILE } else { 'default' }
+            $script:AutoTried = "$expires"
+            $profileName = if ($name -ne '?') { $name } else { 'default' }
             [Console]::Error.WriteLine("mfaenv: the session of $profileName has expired; logging in again")
             mfaenv login --profile $profileName
             $now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
-            if ("$Env:MFAENV_EXPIRES" -notmatch '^[0-9]+$') {
+            $expires = _mfaenv_int "$Env:MFAENV_EXPIRES" 12
+            $name = _mfaenv_profile
+            if ($null -eq $expires -or $null -eq $name) {
                 return ''
             }
         }
-        $left = [long]$Env:MFAENV_EXPIRES - $now
+        $left = $expires - $now
         $warn = 900
-        if ("$Env:MFAENV_WARN" -match '^[0-9]+$') {
-            $warn = [long]$Env:MFAENV_WARN * 60
+        $minutes = _mfaenv_int "$Env:MFAENV_WARN" 6
+        if ($null -ne $minutes) {
+            $warn = $minutes * 60
         }
         $colour = ''
         if ($left -le 0) {
@@ -68,7 +94,6 @@ $null = New-Module -Name mfaenv-hook -ScriptBlock {
         if ($left -gt 0 -and $left -lt $warn) {
             $colour = '33'
         }
-        $name = if ($Env:MFAENV_PROFILE) { $Env:MFAENV_PROFILE } else { '?' }
         $segment = "aws:$name $text"
         if ($colour -and -not $Env:NO_COLOR) {
             $esc = [char]27  # Windows PowerShell 5.1 has no `e
