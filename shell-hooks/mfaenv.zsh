@@ -51,7 +51,7 @@ function _mfaenv_prompt() {
     # zsh's own option defaults here, whatever the user set (ksharrays, octalzeroes...).
     \builtin emulate -L zsh
     \builtin local _mfaenv_now _mfaenv_left _mfaenv_warn=900 _mfaenv_text _mfaenv_colour=''
-    \builtin local _mfaenv_profile=${MFAENV_PROFILE:-?}
+    \builtin local _mfaenv_profile="${MFAENV_PROFILE:-?}"
     typeset -g MFAENV_PS1=''
     # A profile name the segment may show: letters, digits and `._@+=,:/-`.
     if [[ $_mfaenv_profile != '?' && ( $_mfaenv_profile == *[^A-Za-z0-9._@+=,:/-]* || ${#_mfaenv_profile} -gt 128 ) ]] ||

@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import CODE, MOTO_SESSION_SECRET, IamUser
 from tests.realshells import require
+from tests.tty import CODE_WITH_TYPO, ENTER, Terminal
 
 HOOK_DIR = Path(__file__).parent.parent / "shell-hooks"
 
@@ -141,6 +142,16 @@ def test_fish_hook_is_fish_indent_clean() -> None:
 # ---- in a real terminal: one line in the rc file, then `mfaenv login` ----
 
 PROMPT = "READY> "
+LIVE = ["bash", "zsh", "fish", "tcsh", "nu"]
+NU_CONFIG = (
+    "$env.config.show_banner = false\n"
+    f"$env.PROMPT_COMMAND = {{|| '{PROMPT}' }}\n"
+    "$env.PROMPT_INDICATOR = ''\n"
+    "$env.PROMPT_COMMAND_RIGHT = ''\n"
+    "source HOOK\n"
+    "_mfaenv_install_prompt\n"
+)
+#: shell -> (rc file under HOME, its text, argv); HOOK is the saved nu hook.
 RC = {
     "bash": (".bashrc", f"PS1='{PROMPT}'\neval \"$(mfaenv init bash --prompt)\"\n", ["bash", "-i"]),
     "zsh": (".zshrc", f"PROMPT='{PROMPT}'\neval \"$(mfaenv init zsh --prompt)\"\n", ["zsh", "-i"]),
@@ -149,78 +160,130 @@ RC = {
         f"function fish_prompt; printf '{PROMPT}'; end\nmfaenv init fish --prompt | source\n",
         ["fish", "-i"],
     ),
+    "tcsh": (".tcshrc", f"set prompt = '{PROMPT}'\neval \"`mfaenv init tcsh --prompt`\"\n", ["tcsh", "-i"]),
+    "nu": ("nu/config.nu", NU_CONFIG, ["nu", "--no-history", "--config", "{rc}", "--env-config", "{env}"]),
 }
+#: How each shell sets an environment variable (the value is a plain word).
+SETTER = {"bash": "export {}={}", "zsh": "export {}={}", "fish": "set -gx {} {}", "tcsh": "setenv {} {}", "nu": "$env.{} = '{}'"}
+
+
+def spawn(shell: str, home: Path, env: dict[str, str] | None = None, rc_head: str = "") -> Terminal:
+    """`shell` in a real terminal, its rc file loading the hook; returns at the first prompt."""
+    require(shell)
+    rc, text, argv = RC[shell]
+    path = home / rc
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if shell == "nu":
+        hook = home / "nu" / "mfaenv.nu"
+        hook.write_bytes(subprocess.run(["mfaenv", "init", "nu"], capture_output=True, check=True).stdout)
+        (home / "nu" / "env.nu").write_text("")
+        text = text.replace("HOOK", str(hook))
+        argv = [a.format(rc=path, env=home / "nu" / "env.nu") for a in argv]
+    path.write_text(rc_head + text)
+    child_env = {**os.environ, "TERM": "xterm", "NO_COLOR": "1", **(env or {})}
+    child_env.pop("MFAENV_SHELL")
+    child = Terminal(argv[0], argv[1:], env=child_env, encoding="utf-8", timeout=30, dimensions=(40, 200), cwd=home)
+    child.expect_exact(PROMPT)
+    return child
 
 
 @pytest.fixture
-def terminal(request: pytest.FixtureRequest, isolated: Path, user: IamUser) -> Iterator[pexpect.spawn]:
-    shell = request.param
-    require(shell)
-    rc, text, argv = RC[shell]
-    (isolated / rc).parent.mkdir(parents=True, exist_ok=True)
-    (isolated / rc).write_text(text)
-    env = {**os.environ, "TERM": "xterm", "NO_COLOR": "1"}
-    env.pop("MFAENV_SHELL")
-    child = pexpect.spawn(argv[0], argv[1:], env=env, encoding="utf-8", timeout=30, dimensions=(40, 200))
-    child.expect_exact(PROMPT)
+def terminal(request: pytest.FixtureRequest, isolated: Path, user: IamUser) -> Iterator[Terminal]:
+    child = spawn(request.param, isolated)
+    child.shell = request.param  # type: ignore[attr-defined]
     yield child
     child.close(force=True)
 
 
-def _ask(child: pexpect.spawn, line: str) -> str:
-    child.sendline(line)
+def _ask(child: Terminal, line: str) -> str:
+    child.enter(line)
     child.expect_exact(PROMPT)
     return str(child.before)
 
 
-@pytest.mark.parametrize("terminal", ["bash", "zsh", "fish"], indirect=True)
-def test_login_in_a_live_shell_and_prompt_counts_down(terminal: pexpect.spawn) -> None:
-    terminal.sendline("mfaenv login")
+def _set(child: Terminal, **values: str) -> str:
+    setter = SETTER[child.shell]  # type: ignore[attr-defined]
+    return "; ".join(setter.format(k, v) for k, v in values.items())
+
+
+# Commands every shell runs alike; the output differs from the echoed command
+# line (`sec""ret=` is printed as `secret=`), so expect() never matches the echo.
+SHOW = "sh -c 'echo \"sec\"\"ret=$AWS_SECRET_ACCESS_KEY profile=$MFAENV_PROFILE expires=$MFAENV_EXPIRES.\"'"
+COUNT = "sh -c 'echo cou\"\"nt=$(env | grep -c ^AWS_SECRET_ACCESS_KEY=).'"
+
+
+def _show(child: Terminal) -> dict[str, str]:
+    """The session variables the shell hands a child, read after the command ran."""
+    child.enter(SHOW)
+    child.expect(r"secret=(\S*) profile=(\S*) expires=(\S*)\.")
+    found = dict(zip(("secret", "profile", "expires"), child.match.groups()))
+    child.expect_exact(PROMPT)
+    return found
+
+
+def _count(child: Terminal) -> str:
+    """How many AWS_SECRET_ACCESS_KEY a child sees; returns what the next prompt shows before PROMPT."""
+    child.enter(COUNT)
+    child.expect(r"count=([0-9]+)\.")
+    n = child.match.group(1)
+    child.expect_exact(PROMPT)
+    return f"{n} {child.before}"
+
+
+@pytest.mark.parametrize("terminal", LIVE, indirect=True)
+def test_login_in_a_live_shell_and_prompt_counts_down(terminal: Terminal) -> None:
+    terminal.enter("mfaenv login")
     terminal.expect_exact("MFA code for arn:aws:iam::123456789012:mfa/")
-    terminal.sendline(CODE)
+    terminal.enter(CODE)
     # The next prompt carries the segment: a 12-hour session shows 11h59m (or 12h00m).
     terminal.expect(r"aws:default 1[12]h[0-9]{2}m " + re.escape(PROMPT))
-    out = _ask(terminal, "echo secret=$AWS_SECRET_ACCESS_KEY profile=$MFAENV_PROFILE")
-    assert f"secret={MOTO_SESSION_SECRET} profile=default" in out
-    terminal.sendline("mfaenv logout")
-    terminal.expect_exact(PROMPT)
-    assert "aws:default" not in str(terminal.before).splitlines()[-1]
-    terminal.sendline("env | grep -c ^AWS_SECRET_ACCESS_KEY= | sed s/^/count=/")
-    terminal.expect_exact("count=0")
+    shown = _show(terminal)
+    assert (shown["secret"], shown["profile"]) == (MOTO_SESSION_SECRET, "default")
+    terminal.enter("mfaenv logout")
+    n, next_prompt = _count(terminal).split(" ", 1)
+    # No session for a child, and none in the prompt after the command.
+    assert n == "0" and "aws:default" not in next_prompt
 
 
-def _expire_with_auto_login(terminal: pexpect.spawn) -> str:
+@pytest.mark.parametrize("terminal", ["bash", "zsh", "fish"], indirect=True)
+def test_code_typed_with_a_backspace_in_a_live_shell(terminal: Terminal) -> None:
+    terminal.enter("mfaenv login")
+    terminal.expect_exact("MFA code for arn:aws:iam::123456789012:mfa/")
+    terminal.send(CODE_WITH_TYPO + ENTER)
+    terminal.expect(r"aws:default 1[12]h[0-9]{2}m " + re.escape(PROMPT))
+    assert _show(terminal)["secret"] == MOTO_SESSION_SECRET
+
+
+def _expire_with_auto_login(terminal: Terminal) -> str:
     """Opt in to auto-login, then make the session expired; returns the expiry set."""
     past = str(int(time.time()) - 10)
-    fish = os.path.basename(str(terminal.command)) == "fish"
-    setter = "set -gx {} {}" if fish else "export {}={}"
-    _ask(terminal, f"{setter.format('MFAENV_PROFILE', 'default')}; {setter.format('MFAENV_AUTO_LOGIN', '1')}")
-    terminal.sendline(setter.format("MFAENV_EXPIRES", past))
+    _ask(terminal, _set(terminal, MFAENV_PROFILE="default", MFAENV_AUTO_LOGIN="1"))
+    terminal.enter(_set(terminal, MFAENV_EXPIRES=past))
     return past
 
 
-@pytest.mark.parametrize("terminal", ["bash", "zsh", "fish"], indirect=True)
-def test_auto_login_after_expiry_then_ctrl_c(terminal: pexpect.spawn) -> None:
+@pytest.mark.parametrize("terminal", LIVE, indirect=True)
+def test_auto_login_after_expiry_then_ctrl_c(terminal: Terminal) -> None:
     past = _expire_with_auto_login(terminal)
     terminal.expect_exact("has expired; logging in again")
     terminal.expect_exact("MFA code for")
     terminal.sendintr()  # Ctrl-C at the code prompt leaves the shell as it was
     terminal.expect_exact(PROMPT)
-    terminal.sendline("echo expires=$MFAENV_EXPIRES")
-    terminal.expect_exact(f"expires={past}")
-    terminal.expect_exact(PROMPT)
-    # Once per expired session: this prompt did not ask again.
+    assert _show(terminal)["expires"] == past
+    # Once per expired session: the prompt after that command did not ask again.
     assert "MFA code for" not in str(terminal.before)
 
 
-@pytest.mark.parametrize("terminal", ["bash"], indirect=True)
-def test_auto_login_after_expiry_logs_in(terminal: pexpect.spawn) -> None:
+@pytest.mark.parametrize("terminal", LIVE, indirect=True)
+def test_auto_login_after_expiry_logs_in(terminal: Terminal) -> None:
+    """The code typed as a person does, with a slip and Backspace, and Enter as the terminal sends it."""
     _expire_with_auto_login(terminal)
     terminal.expect_exact("MFA code for")
-    terminal.sendline(CODE)
+    terminal.send(CODE_WITH_TYPO + ENTER)
     terminal.expect(r"aws:default 1[12]h[0-9]{2}m " + re.escape(PROMPT))
-    terminal.sendline("env | grep -c ^AWS_SECRET_ACCESS_KEY= | sed s/^/count=/")
-    terminal.expect_exact("count=1")
+    # The terminal is the shell's again: commands typed now run as usual.
+    assert _count(terminal).startswith("1 ")
+    assert _show(terminal)["secret"] == MOTO_SESSION_SECRET
 
 
 # ---- tcsh, nushell: the hooks run in the real shells ----
