@@ -508,3 +508,199 @@ def test_a_plain_subshell_applies_and_prints_no_secret(shell: str, user: IamUser
     )
     p = subprocess.run([shell, "-c", script], capture_output=True, text=True, timeout=60)
     assert log.read_text() == f"in={MOTO_SESSION_SECRET}\n", (p, log.read_text())
+
+
+# ---- values from the environment are input: nothing in them runs or shows ----
+
+#: Strings that run a command if a hook evaluates them (arithmetic, eval, a
+#: prompt's expansion), break a csh line, or paint the terminal; and numbers of
+#: shapes only some shells read (octal, hex, exponent, too long).
+HOSTILE = [
+    "a[$(touch PWN)]",
+    "pipestatus[$(touch PWN)1]+1796000000",
+    "$(touch PWN)",
+    "`touch PWN`",
+    "(touch PWN)",
+    '"; touch PWN; "',
+    "'; touch PWN; '",
+    "1;touch PWN",
+    "%F{red}%n%~",
+    "!!",
+    "*",
+    "08",
+    "1e3",
+    "0x1f",
+    "-1",
+    " 1796151495",
+    "1796151495 ",
+    "1" * 30,
+    "x\ny",
+    "1796151495\n",
+    "\x1b]0;pwn\x07",
+    "é",
+]
+NAME = re.compile(r"[A-Za-z0-9._@+=,:/-]{1,128}")
+#: Prints the segment between brackets, after running the prompt hook as a prompt would.
+SEGMENT_SCRIPT = {
+    "bash": 'source "$HOOK"; _mfaenv_prompt; printf "[%s]" "$MFAENV_PS1"',
+    "zsh": 'source "$HOOK"; _mfaenv_prompt; printf "[%s]" "$MFAENV_PS1"',
+    "fish": 'source "$HOOK"; emit fish_prompt; printf "[%s]" (mfaenv_prompt)',
+    "tcsh": 'source "$HOOK_LOADER"\nprecmd\necho "[$MFAENV_PROMPT]"\n',
+    "nu": "source HOOK; for h in $env.config.hooks.pre_prompt { do --env $h }; print $'[(mfaenv-prompt)]'",
+}
+
+
+def _segment_with(
+    shell: str, tmp_path: Path, env: dict[str, str], bash_plain_epoch: bool = False, stderr: str = ""
+) -> str:
+    """Run the hook's prompt code in `shell` under `env`; the segment. Fails on other stderr, an error, or a PWN file."""
+    script = SEGMENT_SCRIPT[shell]
+    hook = HOOK_DIR / f"mfaenv.{shell}"
+    argv = [*STRICT.get(shell, ([shell, "-c"], ""))[0]]
+    if shell == "bash" and bash_plain_epoch:
+        # bash 4.2-4.4 (README's oldest) has no special EPOCHSECONDS; in bash 5
+        # an unset one is an ordinary variable too.
+        script = 'unset EPOCHSECONDS; EPOCHSECONDS=$_T_EPOCH; ' + script
+    if shell == "tcsh":
+        loader = tmp_path / "loader.tcsh"
+        if not loader.exists():
+            loader.write_bytes(subprocess.run(["mfaenv", "init", "tcsh"], capture_output=True, check=True).stdout)
+        (tmp_path / "seg.tcsh").write_text(script)
+        # Not -e: a failed login in precmd (the stand-in below) would end the script.
+        argv = ["tcsh", "-f", str(tmp_path / "seg.tcsh")]
+    elif shell == "nu":
+        argv = ["nu", "--no-config-file", "-c", script.replace("HOOK", str(hook))]
+    else:
+        argv = [*argv, script]
+    work = tmp_path / "cwd"
+    work.mkdir(exist_ok=True)
+    full_env = {**os.environ, "HOOK": str(hook), "HOOK_LOADER": str(tmp_path / "loader.tcsh"), **env}
+    p = subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=work, timeout=60)
+    assert list(work.iterdir()) == [], f"{shell} ran a command from {env!r}"
+    assert (p.returncode, p.stderr) == (0, stderr), (env, p)
+    assert p.stdout.startswith("[") and p.stdout.endswith("]\n" if shell in ("tcsh", "nu") else "]"), p.stdout
+    return p.stdout.strip()[1:-1]
+
+
+HOSTILE_SHELLS = ["bash", "zsh", "fish", "tcsh", "nu"]
+
+
+@pytest.mark.parametrize("shell", HOSTILE_SHELLS)
+def test_hostile_expiry_or_profile_shows_no_segment(shell: str, tmp_path: Path) -> None:
+    require(shell)
+    good = {"MFAENV_PROFILE": "work", "MFAENV_EXPIRES": _at(42750), "NO_COLOR": "1"}
+    assert _segment_with(shell, tmp_path, good) == "aws:work 11h52m"  # the same run, with good values
+    for value in HOSTILE:
+        assert _segment_with(shell, tmp_path, {**good, "MFAENV_EXPIRES": value}) == "", value
+        shown = _segment_with(shell, tmp_path, {**good, "MFAENV_PROFILE": value})
+        assert shown == (f"aws:{value} 11h52m" if NAME.fullmatch(value) else ""), value
+
+
+@pytest.mark.parametrize("shell", HOSTILE_SHELLS)
+def test_hostile_clock_warning_colour_and_auto_login_values_are_inert(shell: str, tmp_path: Path) -> None:
+    require(shell)
+    soon = {"MFAENV_PROFILE": "work", "MFAENV_EXPIRES": _at(9 * 60 + 30), "NO_COLOR": "1"}
+    expired = {**soon, "MFAENV_EXPIRES": _at(-30)}
+    for value in HOSTILE:
+        # The clock is the shell's own, whatever EPOCHSECONDS holds.
+        assert _segment_with(shell, tmp_path, {**soon, "EPOCHSECONDS": value}) == "aws:work 9m", value
+        if shell == "bash":
+            assert _segment_with(shell, tmp_path, {**soon, "_T_EPOCH": value}, bash_plain_epoch=True) == "aws:work 9m"
+        # A warning threshold that is not a number is the default one.
+        assert _segment_with(shell, tmp_path, {**soon, "MFAENV_WARN": value}) == "aws:work 9m", value
+        # Any NO_COLOR turns colours off (no-color.org); its value is never read.
+        assert _segment_with(shell, tmp_path, {**soon, "NO_COLOR": value}) == "aws:work 9m", value
+        # Only MFAENV_AUTO_LOGIN=1 logs in: no other value starts a login (which would print on stderr).
+        assert _segment_with(shell, tmp_path, {**expired, "MFAENV_AUTO_LOGIN": value}) == "aws:work expired"
+        # The expiry remembered as tried is compared, never evaluated: this
+        # session was not tried, so login starts (a stand-in mfaenv that fails).
+        tried = {**expired, "MFAENV_AUTO_LOGIN": "1", "_MFAENV_AUTO_TRIED": value, "PATH": _failing_mfaenv(tmp_path)}
+        again = "mfaenv: the session of work has expired; logging in again\n"
+        assert _segment_with(shell, tmp_path, tried, stderr=again) == "aws:work expired", value
+
+
+def _failing_mfaenv(tmp_path: Path) -> str:
+    """PATH with a stand-in `mfaenv` first, which prints nothing and fails."""
+    stub = tmp_path / "stub"
+    if not stub.exists():
+        stub.mkdir()
+        (stub / "mfaenv").write_text("#!/bin/sh\nexit 3\n")
+        (stub / "mfaenv").chmod(0o755)
+    return f"{stub}{os.pathsep}{os.environ['PATH']}"
+
+
+#: bash 5 ignores an imported EPOCHSECONDS; bash 4's is ordinary, as is bash 5's once unset.
+BASH_PLAIN_EPOCH = "unset EPOCHSECONDS; EPOCHSECONDS='a[$(touch PWN)]'\n"
+
+
+@pytest.mark.parametrize("shell", LIVE)
+def test_hostile_environment_in_a_live_prompt(shell: str, isolated: Path) -> None:
+    """The issue's cases at a real prompt: a command in EPOCHSECONDS, newlines for tcsh. Nothing runs or shows."""
+    env = {
+        "EPOCHSECONDS": "pipestatus[$(touch PWN)1]+1796000000",
+        "MFAENV_EXPIRES": "1796151495\n$(touch PWN)",
+        "MFAENV_PROFILE": "work\n`touch PWN`",
+        "MFAENV_WARN": "a[$(touch PWN)]",
+    }
+    child = spawn(shell, isolated, env, rc_head=BASH_PLAIN_EPOCH if shell == "bash" else "")
+    try:
+        for _ in range(3):
+            child.send(ENTER)
+            child.expect_exact(PROMPT)
+            assert "aws:" not in str(child.before) and "Unmatched" not in str(child.before), child.before
+        child.enter("echo done")
+        child.expect_exact("done")
+        child.expect_exact(PROMPT)
+        assert "aws:" not in str(child.before) and "Unmatched" not in str(child.before)
+    finally:
+        child.close(force=True)
+    assert not (isolated / "PWN").exists()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_imported_epochseconds_in_a_live_prompt_keeps_the_real_clock(shell: str, isolated: Path) -> None:
+    env = {"EPOCHSECONDS": "pipestatus[$(touch PWN)1]+1796000000", "MFAENV_EXPIRES": _at(42750)}
+    env["MFAENV_PROFILE"] = "work"
+    child = spawn(shell, isolated, env, rc_head=BASH_PLAIN_EPOCH if shell == "bash" else "")
+    try:
+        child.send(ENTER)
+        child.expect(r"aws:work 11h5[12]m " + re.escape(PROMPT))
+    finally:
+        child.close(force=True)
+    assert not (isolated / "PWN").exists()
+
+
+# ---- global options before the subcommand: `mfaenv --debug login` ----
+
+DEBUG_SCRIPTS = {
+    "bash": 'eval "$(mfaenv init bash)"\nmfaenv --debug login --token-code {code}\necho "secret=$AWS_SECRET_ACCESS_KEY"\n'
+    'mfaenv --debug login --token-code 1 || echo "rc=$?"\nmfaenv --debug logout\necho "after=${{AWS_SECRET_ACCESS_KEY-unset}}"\n',
+    "zsh": 'eval "$(mfaenv init zsh)"\nmfaenv --debug login --token-code {code}\necho "secret=$AWS_SECRET_ACCESS_KEY"\n'
+    'mfaenv --debug login --token-code 1 || echo "rc=$?"\nmfaenv --debug logout\necho "after=${{AWS_SECRET_ACCESS_KEY-unset}}"\n',
+    "fish": "mfaenv init fish | source\nmfaenv --debug login --token-code {code}\necho secret=$AWS_SECRET_ACCESS_KEY\n"
+    "mfaenv --debug login --token-code 1; or echo rc=$status\nmfaenv --debug logout\n"
+    "set -q AWS_SECRET_ACCESS_KEY; or echo after=unset\n",
+    "tcsh": 'eval "`mfaenv init tcsh`"\nmfaenv --debug login --token-code {code}\nprintenv AWS_SECRET_ACCESS_KEY | sed s/^/secret=/\n'
+    'mfaenv --debug login --token-code 1\necho "rc=$status"\nmfaenv --debug logout\n'
+    "if ( ! $?AWS_SECRET_ACCESS_KEY ) echo after=unset\n",
+    "nu": "source {hook}\nmfaenv --debug login --token-code {code}\nprint $'secret=($env.AWS_SECRET_ACCESS_KEY)'\n"
+    "try {{ mfaenv --debug login --token-code 1 }} catch {{ print 'rc=2' }}\nmfaenv --debug logout\n"
+    "print $'after=($env.AWS_SECRET_ACCESS_KEY? | default unset)'\n",
+}
+
+
+@pytest.mark.parametrize("shell", HOSTILE_SHELLS)
+def test_debug_before_the_subcommand_still_applies(shell: str, user: IamUser, tmp_path: Path) -> None:
+    require(shell)
+    hook = tmp_path / "mfaenv.nu"
+    hook.write_bytes(subprocess.run(["mfaenv", "init", "nu"], capture_output=True, check=True).stdout)
+    script = tmp_path / "debug.script"
+    script.write_text(DEBUG_SCRIPTS[shell].format(code=CODE, hook=hook))
+    argv = {"tcsh": ["tcsh", "-f"], "nu": ["nu", "--no-config-file"]}.get(shell, [shell])
+    p = subprocess.run([*argv, str(script)], capture_output=True, text=True, timeout=120)
+    # Applied in the shell, not printed: the wrapper saw `login` after `--debug`.
+    assert f"secret={MOTO_SESSION_SECRET}\n" in p.stdout and "AWS_SESSION_TOKEN" not in p.stdout, p
+    assert "rc=2" in p.stdout and "after=unset" in p.stdout, p
+    # --debug reached the program: a failure shows its traceback, then the one line.
+    assert "Traceback" in p.stderr and "mfaenv: --token-code must be the 6 digits" in p.stderr, p.stderr
+    assert "stdout is a terminal" not in p.stderr
