@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pexpect
 import pytest
 
 from tests.conftest import CODE, MOTO_SESSION_SECRET, IamUser
@@ -164,7 +163,13 @@ RC = {
     "nu": ("nu/config.nu", NU_CONFIG, ["nu", "--no-history", "--config", "{rc}", "--env-config", "{env}"]),
 }
 #: How each shell sets an environment variable (the value is a plain word).
-SETTER = {"bash": "export {}={}", "zsh": "export {}={}", "fish": "set -gx {} {}", "tcsh": "setenv {} {}", "nu": "$env.{} = '{}'"}
+SETTER = {
+    "bash": "export {}={}",
+    "zsh": "export {}={}",
+    "fish": "set -gx {} {}",
+    "tcsh": "setenv {} {}",
+    "nu": "$env.{} = '{}'",
+}
 
 
 def spawn(shell: str, home: Path, env: dict[str, str] | None = None, rc_head: str = "") -> Terminal:
@@ -208,7 +213,7 @@ def _set(child: Terminal, **values: str) -> str:
 
 # Commands every shell runs alike; the output differs from the echoed command
 # line (`sec""ret=` is printed as `secret=`), so expect() never matches the echo.
-SHOW = "sh -c 'echo \"sec\"\"ret=$AWS_SECRET_ACCESS_KEY profile=$MFAENV_PROFILE expires=$MFAENV_EXPIRES.\"'"
+SHOW = 'sh -c \'echo "sec""ret=$AWS_SECRET_ACCESS_KEY profile=$MFAENV_PROFILE expires=$MFAENV_EXPIRES."\''
 COUNT = "sh -c 'echo cou\"\"nt=$(env | grep -c ^AWS_SECRET_ACCESS_KEY=).'"
 
 
@@ -560,7 +565,7 @@ def _segment_with(
     if shell == "bash" and bash_plain_epoch:
         # bash 4.2-4.4 (README's oldest) has no special EPOCHSECONDS; in bash 5
         # an unset one is an ordinary variable too.
-        script = 'unset EPOCHSECONDS; EPOCHSECONDS=$_T_EPOCH; ' + script
+        script = "unset EPOCHSECONDS; EPOCHSECONDS=$_T_EPOCH; " + script
     if shell == "tcsh":
         loader = tmp_path / "loader.tcsh"
         if not loader.exists():
@@ -704,3 +709,61 @@ def test_debug_before_the_subcommand_still_applies(shell: str, user: IamUser, tm
     # --debug reached the program: a failure shows its traceback, then the one line.
     assert "Traceback" in p.stderr and "mfaenv: --token-code must be the 6 digits" in p.stderr, p.stderr
     assert "stdout is a terminal" not in p.stderr
+
+
+def test_cmd_prompt_lines_run_nothing_from_a_planted_prompt(tmp_path: Path) -> None:
+    """Wine's cmd runs the wrapper's own PROMPT lines with a `"` and `&` planted in PROMPT or MFAENV_SAVED_PROMPT.
+
+    (Wine's cmd cannot run the wrapper's `for /f` body, so the lines that use
+    those variables run on their own, after the values mfaenv's output sets.)
+    """
+    from tests.test_windows_shells import wine_env
+
+    if shutil.which("wine") is None:
+        pytest.fail("wine is not installed") if os.environ.get("CI") else pytest.skip("wine is not installed")
+    text = (HOOK_DIR / "mfaenv.cmd").read_bytes().decode()
+    lines = [line for line in text.split("\r\n") if "PROMPT=" in line and not line.startswith("rem ")]
+    login, logout = lines[:3], lines[3:]
+    assert len(login) == 3 and len(logout) == 2, lines
+    planted = 'x" & echo PWN>pwn.txt & rem "'
+    inert = "x & echo PWN>pwn.txt & rem "  # the same, its quotes dropped: text, not commands
+    (tmp_path / "wine").mkdir()
+    env = wine_env(tmp_path / "wine")
+    for name in ("PROMPT", "MFAENV_SAVED_PROMPT"):
+        work = tmp_path / name
+        work.mkdir()
+        # Planted from a file: a FOR variable expands after cmd has parsed the line, so it arrives as it is.
+        (work / "planted.txt").write_bytes(planted.encode() + b"\r\n")
+        body = [f'for /f "usebackq delims=" %%v in ("planted.txt") do set "{name}=%%v"']
+        body += ['set "MFAENV_PROFILE=work"', 'set "AWS_CREDENTIAL_EXPIRATION=2026-12-01T15:47:00Z"', *login]
+        body += ["echo MARK", "set PROMPT", "echo MARK", *logout, "echo MARK", "set PROMPT", "echo MARK"]
+        (work / "run.cmd").write_bytes(("@echo off\r\n" + "\r\n".join(body) + "\r\n").encode())
+        with open(work / "out", "wb") as out:
+            subprocess.run(["wine", "cmd", "/c", "run.cmd"], cwd=work, env=env, stdout=out, timeout=120)
+        parts = (work / "out").read_bytes().decode("utf-8", "replace").replace("\r\n", "\n").split("MARK\n")
+        assert not (work / "pwn.txt").exists(), f"a command planted in {name} ran"
+        assert f"PROMPT=[aws:work until 15:47Z] {inert}\n" in parts[1], parts
+        assert f"PROMPT={inert}\n" in parts[3], parts
+    subprocess.run(["wineserver", "-w"], env=env, timeout=60, check=False)
+
+
+def test_powershell_hook_reads_the_environment_only_through_its_checks() -> None:
+    """No PowerShell here: what a reader checks by eye, checked as text.
+
+    `[long]$Env:X` throws on a value that is not a number (an error at every
+    prompt) and .NET's `$` matches before a final newline, so every read goes
+    through the \\A...\\z patterns; and the wrapper looks past `--debug`.
+    """
+    src = (HOOK_DIR / "mfaenv.ps1").read_text()
+    assert not re.search(r"\[long\]\s*\$Env:", src), "a cast of a raw environment value"
+    assert not re.search(r"-c?match '\^", src), "a ^...$ pattern (.NET's $ allows a final newline)"
+    for name in ("MFAENV_EXPIRES", "MFAENV_WARN"):
+        assert re.search(rf'_mfaenv_int "\$Env:{name}" \d+', src), name
+    assert "'\\A[A-Za-z0-9._@+=,:/-]{1,128}\\z'" in src
+    assert "$args[$i] -ceq '--debug'" in src and "& $exe @head --shell pwsh @rest" in src
+
+
+def test_cmd_wrapper_looks_past_debug() -> None:
+    src = (HOOK_DIR / "mfaenv.cmd").read_bytes().decode()
+    assert 'if /i "%~1"=="--debug" set "_mfaenv_verb=%~2"\r\n' in src
+    assert 'if /i "%_mfaenv_verb%"=="login" goto apply\r\n' in src
