@@ -638,27 +638,34 @@ def _failing_mfaenv(tmp_path: Path) -> str:
 BASH_PLAIN_EPOCH = "unset EPOCHSECONDS; EPOCHSECONDS='a[$(touch PWN)]'\n"
 
 
-@pytest.mark.parametrize("shell", LIVE)
-def test_hostile_environment_in_a_live_prompt(shell: str, isolated: Path) -> None:
-    """The issue's cases at a real prompt: a command in EPOCHSECONDS, newlines for tcsh. Nothing runs or shows."""
-    env = {
+LIVE_HOSTILE = {
+    # A command in EPOCHSECONDS and MFAENV_WARN, and a profile that retitles the terminal.
+    "title": {
         "EPOCHSECONDS": "pipestatus[$(touch PWN)1]+1796000000",
-        "MFAENV_EXPIRES": "1796151495\n$(touch PWN)",
-        "MFAENV_PROFILE": "work\n`touch PWN`",
+        "MFAENV_EXPIRES": str(int(time.time()) + 42750),
+        "MFAENV_PROFILE": "work\x1b]0;pwned\x07`touch PWN`",
         "MFAENV_WARN": "a[$(touch PWN)]",
-    }
-    child = spawn(shell, isolated, env, rc_head=BASH_PLAIN_EPOCH if shell == "bash" else "")
+    },
+    # Line breaks, which csh cannot quote ("Unmatched" at every prompt).
+    "newline": {"MFAENV_EXPIRES": "1796151495\n$(touch PWN)", "MFAENV_PROFILE": "work\nx"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(LIVE_HOSTILE))
+@pytest.mark.parametrize("shell", LIVE)
+def test_hostile_environment_in_a_live_prompt(shell: str, case: str, isolated: Path) -> None:
+    """The issue's cases at a real prompt: nothing runs, nothing shows, no error at any prompt."""
+    child = spawn(shell, isolated, LIVE_HOSTILE[case], rc_head=BASH_PLAIN_EPOCH if shell == "bash" else "")
     try:
-        for _ in range(3):
-            child.send(ENTER)
+        seen = []
+        for line in ("", "", "echo done"):
+            child.enter(line)
             child.expect_exact(PROMPT)
-            assert "aws:" not in str(child.before) and "Unmatched" not in str(child.before), child.before
-        child.enter("echo done")
-        child.expect_exact("done")
-        child.expect_exact(PROMPT)
-        assert "aws:" not in str(child.before) and "Unmatched" not in str(child.before)
+            seen.append(str(child.before))
     finally:
         child.close(force=True)
+    for text in seen:
+        assert "aws:" not in text and "pwned" not in text and "Unmatched" not in text, seen
     assert not (isolated / "PWN").exists()
 
 
