@@ -6,6 +6,7 @@ rem Then `mfaenv login` / `mfaenv logout` change this cmd session, and the
 rem prompt shows when the session ends, in UTC: [aws:work until 15:47Z].
 rem cmd cannot do arithmetic on times in its prompt, so it shows the clock
 rem time the session ends instead of the time left; logout restores PROMPT.
+rem MFAENV_AUTO_LOGIN does nothing here: cmd runs no code before a prompt.
 rem No setlocal: the variables must reach the calling session.
 rem The subcommand may follow --debug (`mfaenv --debug login`); %* passes it
 rem on where the user wrote it, and `--shell cmd` goes last (cmd cannot cut %*).

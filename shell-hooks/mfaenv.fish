@@ -39,8 +39,8 @@ end
 # between is seen. Where that fails, `date`.
 function _mfaenv_clock
     set -l d $__fish_data_dir
-    set -l t (path mtime -- $d 2>/dev/null; path mtime --relative -- $d 2>/dev/null; path mtime -- $d 2>/dev/null)
-    if test (count $t) -eq 3; and test "$t[1]" = "$t[3]"; and not string match -qvr '^-?[0-9]{1,12}\z' -- $t[1] $t[2]
+    set -l t (path mtime -- $d; path mtime --relative -- $d; path mtime -- $d)
+    if set -q t[3]; and test "$t[1]" = "$t[3]"; and not string match -qvr '^-?[0-9]{1,12}\z' -- $t[1] $t[2]
         math $t[1] + $t[2]
     else
         date +%s
