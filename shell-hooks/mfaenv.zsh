@@ -13,6 +13,8 @@
 # options (`mfaenv --debug login`): they stay where the user wrote them, and
 # `--shell zsh` goes right after the subcommand.
 function mfaenv() {
+    # zsh's own option defaults here (ksharrays would shift $argv's indexes).
+    \builtin emulate -L zsh
     \builtin local _mfaenv_out _mfaenv_rc=0 _mfaenv_i=1
     while [[ ${argv[_mfaenv_i]-} == --debug ]]; do
         _mfaenv_i=$(( _mfaenv_i + 1 ))
