@@ -33,23 +33,26 @@ function mfaenv --description 'AWS MFA sessions in this shell'
     end
 end
 
-# Prints the time, epoch seconds. fish has no clock builtin, but `path mtime
-# --relative` (fish 3.5) prints now minus a file's mtime: add the mtime. The
-# folder is fish's own (no one else writes there); read twice, so a change in
-# between is seen. Where that fails, `date`.
+# Prints two numbers whose sum is the time, epoch seconds (the caller's `math`
+# adds them). fish has no clock builtin, but `path mtime --relative` (fish 3.5)
+# prints now minus a file's mtime: with the mtime, the time. The folder is
+# fish's own (no one else writes there), read twice so that a change in between
+# is seen. Where that fails, `date` and 0.
 function _mfaenv_clock
     set -l d $__fish_data_dir
     set -l t (path mtime -- $d; path mtime --relative -- $d; path mtime -- $d)
     if set -q t[3]; and test "$t[1]" = "$t[3]"; and not string match -qvr '^-?[0-9]{1,12}\z' -- $t[1] $t[2]
-        math $t[1] + $t[2]
+        printf '%s\n' $t[1] $t[2]
     else
         date +%s
+        echo 0
     end
 end
 if not contains -- path (builtin -n)
     # fish 3.4 or older: no `path`.
     function _mfaenv_clock
         date +%s
+        echo 0
     end
 end
 
@@ -63,9 +66,10 @@ function mfaenv_prompt --description 'Print the mfaenv prompt segment'
     string match -qr '^(0|[1-9][0-9]{0,11})\z' -- "$MFAENV_EXPIRES"
     and string match -qr '^(\?|[A-Za-z0-9._@+=,:/-]{1,128})\z' -- $profile
     and set -l now (_mfaenv_clock)
-    and string match -qr '^[1-9][0-9]{0,11}\z' -- "$now"
+    and set -q now[2]
+    and not string match -qvr '^-?[0-9]{1,12}\z' -- $now[1] $now[2]
     or return $last
-    set -l left (math "$MFAENV_EXPIRES - $now")
+    set -l left (math "$MFAENV_EXPIRES - $now[1] - $now[2]")
     set -l warn 900
     if string match -qr '^(0|[1-9][0-9]{0,5})\z' -- "$MFAENV_WARN"
         set warn (math "$MFAENV_WARN * 60")
@@ -106,7 +110,9 @@ function _mfaenv_on_prompt --on-event fish_prompt
     set -l profile "$MFAENV_PROFILE"
     test -n "$profile"; or set profile default
     string match -qr '^[A-Za-z0-9._@+=,:/-]{1,128}\z' -- $profile; or return $last
-    if test $MFAENV_EXPIRES -le (_mfaenv_clock)
+    set -l now (_mfaenv_clock)
+    set -q now[2]; and not string match -qvr '^-?[0-9]{1,12}\z' -- $now[1] $now[2]; or return $last
+    if test (math "$MFAENV_EXPIRES - $now[1] - $now[2]") -le 0
         set -g _MFAENV_AUTO_TRIED $MFAENV_EXPIRES
         echo "mfaenv: the session of $profile has expired; logging in again" >&2
         mfaenv login --profile $profile
