@@ -39,57 +39,52 @@ mfaenv() {
     esac
 }
 
-# True if $1 is a plain decimal of 1 to $2 digits, no leading zero: the only
-# form that may reach arithmetic, which would evaluate `a[$(cmd)]` in a value
-# (and read `08` as bad octal). Every variable the hook reads is input.
-_mfaenv_is_int() {
-    [[ $1 == 0 || ($1 == [123456789]* && $1 != *[!0123456789]* && ${#1} -le $2) ]]
-}
-
-# True if $1 is a profile name the segment may show: letters, digits and
-# `._@+=,:/-`, at most 128. Listed, not ranges: bash 4 ranges follow the locale.
-_mfaenv_is_name() {
-    [[ -n $1 && $1 != *[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@+=,:/-]* && ${#1} -le 128 ]]
-}
-
-# Sets MFAENV_PS1 from MFAENV_PROFILE and MFAENV_EXPIRES; a value of the wrong
-# shape shows no segment. Builtins and arithmetic only: `printf '%(%s)T'`
-# reads the clock without `date`. Glob tests, not =~: bash compiles a regex
-# on every call (bench/prompt.py measured it).
+# Sets MFAENV_PS1 from MFAENV_PROFILE and MFAENV_EXPIRES. Builtins and
+# arithmetic only: `printf '%(%s)T'` reads the clock without `date`. Glob
+# tests, inline, not =~ or helper functions: bash compiles a regex on every
+# call, and a function call costs more than the test (bench/prompt.py).
+#
+# Every variable read here is input. Only a plain decimal (no leading zero,
+# bounded) reaches arithmetic, which would evaluate `a[$(cmd)]` in a value;
+# only a profile name of letters, digits and `._@+=,:/-` (listed, not ranges:
+# bash 4 ranges follow the locale) reaches the prompt. Any other value shows
+# no segment. Not $EPOCHSECONDS: in bash 4, or once unset in bash 5, it is an
+# ordinary variable that the environment can set.
 _mfaenv_prompt() {
     \builtin local _mfaenv_status=$? _mfaenv_now _mfaenv_left _mfaenv_warn=900 _mfaenv_text _mfaenv_colour=''
-    \builtin local _mfaenv_profile="${MFAENV_PROFILE:-?}"
     MFAENV_PS1=''
-    if _mfaenv_is_int "${MFAENV_EXPIRES-}" 12 && { [[ $_mfaenv_profile == '?' ]] || _mfaenv_is_name "$_mfaenv_profile"; }; then
-        # Not $EPOCHSECONDS: in bash 4, or once unset in bash 5, it is an
-        # ordinary variable that the environment can set.
-        \builtin printf -v _mfaenv_now '%(%s)T' -1
-        if ((MFAENV_EXPIRES <= _mfaenv_now)); then
-            _mfaenv_auto_login
-            # A new login set new values: check them again.
-            _mfaenv_is_int "${MFAENV_EXPIRES-}" 12 || \builtin return "$_mfaenv_status"
+    [[ ${MFAENV_EXPIRES-} == [123456789]* && $MFAENV_EXPIRES != *[!0123456789]* && ${#MFAENV_EXPIRES} -le 12 ]] ||
+        \builtin return "$_mfaenv_status"
+    [[ -z ${MFAENV_PROFILE-} || ($MFAENV_PROFILE != *[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@+=,:/-]* && ${#MFAENV_PROFILE} -le 128) ]] ||
+        \builtin return "$_mfaenv_status"
+    \builtin printf -v _mfaenv_now '%(%s)T' -1
+    if ((MFAENV_EXPIRES <= _mfaenv_now)); then
+        _mfaenv_auto_login
+        # A new login set new values: check them again.
+        if [[ ${MFAENV_EXPIRES-} != [123456789]* || $MFAENV_EXPIRES == *[!0123456789]* || ${#MFAENV_EXPIRES} -gt 12 ]]; then
+            \builtin return "$_mfaenv_status"
         fi
-        _mfaenv_left=$((MFAENV_EXPIRES - _mfaenv_now))
-        if _mfaenv_is_int "${MFAENV_WARN-}" 6; then
-            _mfaenv_warn=$((MFAENV_WARN * 60))
-        fi
-        if ((_mfaenv_left <= 0)); then
-            _mfaenv_text=expired _mfaenv_colour=31
-        elif ((_mfaenv_left >= 3600)); then
-            \builtin printf -v _mfaenv_text '%dh%02dm' $((_mfaenv_left / 3600)) $((_mfaenv_left % 3600 / 60))
-        elif ((_mfaenv_left >= 60)); then
-            _mfaenv_text="$((_mfaenv_left / 60))m"
-        else
-            _mfaenv_text='<1m'
-        fi
-        if ((_mfaenv_left > 0 && _mfaenv_left < _mfaenv_warn)); then
-            _mfaenv_colour=33
-        fi
-        MFAENV_PS1="aws:${_mfaenv_profile} ${_mfaenv_text}"
-        if [[ -n $_mfaenv_colour && -z ${NO_COLOR-} ]]; then
-            # \001 and \002 tell readline the escape takes no room on the line.
-            MFAENV_PS1=$'\001\e['"${_mfaenv_colour}"$'m\002'"${MFAENV_PS1}"$'\001\e[0m\002'
-        fi
+    fi
+    _mfaenv_left=$((MFAENV_EXPIRES - _mfaenv_now))
+    if [[ ${MFAENV_WARN-} == [0123456789]* && $MFAENV_WARN != *[!0123456789]* && $MFAENV_WARN != 0?* && ${#MFAENV_WARN} -le 6 ]]; then
+        _mfaenv_warn=$((MFAENV_WARN * 60))
+    fi
+    if ((_mfaenv_left <= 0)); then
+        _mfaenv_text=expired _mfaenv_colour=31
+    elif ((_mfaenv_left >= 3600)); then
+        \builtin printf -v _mfaenv_text '%dh%02dm' $((_mfaenv_left / 3600)) $((_mfaenv_left % 3600 / 60))
+    elif ((_mfaenv_left >= 60)); then
+        _mfaenv_text="$((_mfaenv_left / 60))m"
+    else
+        _mfaenv_text='<1m'
+    fi
+    if ((_mfaenv_left > 0 && _mfaenv_left < _mfaenv_warn)); then
+        _mfaenv_colour=33
+    fi
+    MFAENV_PS1="aws:${MFAENV_PROFILE:-?} ${_mfaenv_text}"
+    if [[ -n $_mfaenv_colour && -z ${NO_COLOR-} ]]; then
+        # \001 and \002 tell readline the escape takes no room on the line.
+        MFAENV_PS1=$'\001\e['"${_mfaenv_colour}"$'m\002'"${MFAENV_PS1}"$'\001\e[0m\002'
     fi
     \builtin return "$_mfaenv_status"
 }

@@ -63,7 +63,7 @@ function mfaenv_prompt --description 'Print the mfaenv prompt segment'
     set -l last $status
     set -l profile "$MFAENV_PROFILE"
     test -n "$profile"; or set profile '?'
-    string match -qr '^(0|[1-9][0-9]{0,11})\z' -- "$MFAENV_EXPIRES"
+    string match -qr '^[1-9][0-9]{0,11}\z' -- "$MFAENV_EXPIRES"
     and string match -qr '^(\?|[A-Za-z0-9._@+=,:/-]{1,128})\z' -- $profile
     and set -l now (_mfaenv_clock)
     and set -q now[2]
@@ -104,7 +104,7 @@ end
 function _mfaenv_on_prompt --on-event fish_prompt
     set -l last $status
     test "$MFAENV_AUTO_LOGIN" = 1; or return $last
-    string match -qr '^(0|[1-9][0-9]{0,11})\z' -- "$MFAENV_EXPIRES"; or return $last
+    string match -qr '^[1-9][0-9]{0,11}\z' -- "$MFAENV_EXPIRES"; or return $last
     # Once per session: string match with a pattern of digits is an exact comparison.
     string match -q -- "$MFAENV_EXPIRES" "$_MFAENV_AUTO_TRIED"; and return $last
     set -l profile "$MFAENV_PROFILE"

@@ -27,10 +27,10 @@ def --env --wrapped mfaenv [...args] {
 # Every variable the hook reads is input: only these shapes are used, and any
 # other value shows no segment. A plain decimal (no leading zero, bounded), and
 # a profile name of letters, digits and `._@+=,:/-`.
-def _mfaenv_int [name: string, digits: int] {
+def _mfaenv_int [name: string, digits: int, zero: bool] {
     let value = ($env | get -o $name | default '')
     if ($value | describe) != 'string' or ($value | str length) > $digits { return null }
-    if $value =~ '^(0|[1-9][0-9]*)$' { $value | into int } else { null }
+    if $value =~ '^[1-9][0-9]*$' or ($zero and $value == '0') { $value | into int } else { null }
 }
 
 def _mfaenv_profile [] {
@@ -42,11 +42,11 @@ def _mfaenv_profile [] {
 
 # The prompt segment: empty without a session.
 def mfaenv-prompt [] {
-    let expires = (_mfaenv_int MFAENV_EXPIRES 12)
+    let expires = (_mfaenv_int MFAENV_EXPIRES 12 false)
     let profile = (_mfaenv_profile)
     if $expires == null or $profile == null { return '' }
     let left = $expires - ((date now | into int) // 1_000_000_000)
-    let warn = ((_mfaenv_int MFAENV_WARN 6 | default 15) * 60)
+    let warn = ((_mfaenv_int MFAENV_WARN 6 true | default 15) * 60)
     let text = if $left <= 0 {
         'expired'
     } else if $left >= 3600 {
@@ -70,7 +70,7 @@ def mfaenv-prompt [] {
 # pre_prompt hook, which may change the environment.
 def --env _mfaenv_auto_login [] {
     if ($env.MFAENV_AUTO_LOGIN? | default '') != '1' { return }
-    let expires = (_mfaenv_int MFAENV_EXPIRES 12)
+    let expires = (_mfaenv_int MFAENV_EXPIRES 12 false)
     let profile = (_mfaenv_profile)
     if $expires == null or $profile == null { return }
     if $expires > ((date now | into int) // 1_000_000_000) { return }

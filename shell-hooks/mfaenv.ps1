@@ -40,8 +40,9 @@ $null = New-Module -Name mfaenv-hook -ScriptBlock {
     # Every variable the hook reads is input: only these shapes are used, and
     # any other value shows no segment. \A and \z, not ^ and $: .NET's $ also
     # matches before a final newline.
-    function _mfaenv_int([string]$Value, [int]$Digits) {
-        if ($Value.Length -le $Digits -and $Value -cmatch '\A(0|[1-9][0-9]*)\z') { [long]$Value } else { $null }
+    function _mfaenv_int([string]$Value, [int]$Digits, [bool]$Zero) {
+        $plain = $Value -cmatch '\A[1-9][0-9]*\z' -or ($Zero -and $Value -ceq '0')
+        if ($plain -and $Value.Length -le $Digits) { [long]$Value } else { $null }
     }
 
     function _mfaenv_profile {
@@ -51,7 +52,7 @@ $null = New-Module -Name mfaenv-hook -ScriptBlock {
     }
 
     function global:Get-MfaenvPrompt {
-        $expires = _mfaenv_int "$Env:MFAENV_EXPIRES" 12
+        $expires = _mfaenv_int "$Env:MFAENV_EXPIRES" 12 $false
         $name = _mfaenv_profile
         if ($null -eq $expires -or $null -eq $name) {
             return ''
@@ -65,7 +66,7 @@ $null = New-Module -Name mfaenv-hook -ScriptBlock {
             [Console]::Error.WriteLine("mfaenv: the session of $profileName has expired; logging in again")
             mfaenv login --profile $profileName
             $now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
-            $expires = _mfaenv_int "$Env:MFAENV_EXPIRES" 12
+            $expires = _mfaenv_int "$Env:MFAENV_EXPIRES" 12 $false
             $name = _mfaenv_profile
             if ($null -eq $expires -or $null -eq $name) {
                 return ''
@@ -73,7 +74,7 @@ $null = New-Module -Name mfaenv-hook -ScriptBlock {
         }
         $left = $expires - $now
         $warn = 900
-        $minutes = _mfaenv_int "$Env:MFAENV_WARN" 6
+        $minutes = _mfaenv_int "$Env:MFAENV_WARN" 6 $true
         if ($null -ne $minutes) {
             $warn = $minutes * 60
         }

@@ -21,7 +21,7 @@ if ( $#argv == 0 ) then
         set _mfaenv_ok = 0
         if ( $?MFAENV_EXPIRES ) then
             if ( $%MFAENV_EXPIRES >= 1 && $%MFAENV_EXPIRES <= 12 ) then
-                if ( $MFAENV_EXPIRES:q !~ *[^0-9]* && $MFAENV_EXPIRES:q !~ 0?* ) set _mfaenv_ok = 1
+                if ( $MFAENV_EXPIRES:q !~ *[^0-9]* && $MFAENV_EXPIRES:q !~ 0* ) set _mfaenv_ok = 1
             endif
         endif
         set _mfaenv_profile = '?'

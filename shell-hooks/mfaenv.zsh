@@ -39,42 +39,39 @@ function mfaenv() {
     esac
 }
 
-# True if $1 is a plain decimal of 1 to $2 digits, no leading zero: the only
-# form that may reach arithmetic, which would evaluate `a[$(cmd)]` in a value.
-# Every variable the hook reads is input.
-function _mfaenv_is_int() {
-    [[ $1 == 0 || ( $1 == [1-9]* && $1 != *[^0-9]* && ${#1} -le $2 ) ]]
-}
-
-# Sets MFAENV_PS1 from MFAENV_PROFILE and MFAENV_EXPIRES; a value of the wrong
-# shape shows no segment.
+# Sets MFAENV_PS1 from MFAENV_PROFILE and MFAENV_EXPIRES. Every variable read
+# here is input: only a plain decimal (no leading zero, bounded) reaches
+# arithmetic, which would evaluate `a[$(cmd)]` in a value, and only a profile
+# name of letters, digits and `._@+=,:/-` the prompt (so no `%`, which prompts
+# expand); any other value shows no segment. The tests are inline: a function
+# call costs more than they do.
 function _mfaenv_prompt() {
     \builtin local _mfaenv_status=$?
     # zsh's own option defaults here, whatever the user set (ksharrays, octalzeroes...).
     \builtin emulate -L zsh
     \builtin local _mfaenv_now _mfaenv_left _mfaenv_warn=900 _mfaenv_text _mfaenv_colour=''
-    \builtin local _mfaenv_profile="${MFAENV_PROFILE:-?}"
     typeset -g MFAENV_PS1=''
-    # A profile name the segment may show: letters, digits and `._@+=,:/-`.
-    if [[ $_mfaenv_profile != '?' && ( $_mfaenv_profile == *[^A-Za-z0-9._@+=,:/-]* || ${#_mfaenv_profile} -gt 128 ) ]] ||
-        ! _mfaenv_is_int "${MFAENV_EXPIRES-}" 12; then
+    [[ ${MFAENV_EXPIRES-} == [1-9]* && $MFAENV_EXPIRES != *[^0-9]* && ${#MFAENV_EXPIRES} -le 12 ]] ||
         \builtin return $_mfaenv_status
-    fi
-    # The module's EPOCHSECONDS, not one from the environment; else the
-    # prompt's own strftime.
+    [[ -z ${MFAENV_PROFILE-} || ( $MFAENV_PROFILE != *[^A-Za-z0-9._@+=,:/-]* && ${#MFAENV_PROFILE} -le 128 ) ]] ||
+        \builtin return $_mfaenv_status
+    # The module's EPOCHSECONDS, not one from the environment (which keeps the
+    # module from loading); else the prompt's own strftime.
     if [[ ${(t)EPOCHSECONDS-} == *special* ]]; then
         _mfaenv_now=$EPOCHSECONDS
     else
         _mfaenv_now=${(%):-%D{%s}}
+        [[ $_mfaenv_now == [1-9]* && $_mfaenv_now != *[^0-9]* && ${#_mfaenv_now} -le 12 ]] ||
+            \builtin return $_mfaenv_status
     fi
-    _mfaenv_is_int "$_mfaenv_now" 12 || \builtin return $_mfaenv_status
     if (( MFAENV_EXPIRES <= _mfaenv_now )); then
         _mfaenv_auto_login
         # A new login set new values: check them again.
-        _mfaenv_is_int "${MFAENV_EXPIRES-}" 12 || \builtin return $_mfaenv_status
+        [[ ${MFAENV_EXPIRES-} == [1-9]* && $MFAENV_EXPIRES != *[^0-9]* && ${#MFAENV_EXPIRES} -le 12 ]] ||
+            \builtin return $_mfaenv_status
     fi
     _mfaenv_left=$(( MFAENV_EXPIRES - _mfaenv_now ))
-    if _mfaenv_is_int "${MFAENV_WARN-}" 6; then
+    if [[ ${MFAENV_WARN-} == [0-9]* && $MFAENV_WARN != *[^0-9]* && $MFAENV_WARN != 0?* && ${#MFAENV_WARN} -le 6 ]]; then
         _mfaenv_warn=$(( MFAENV_WARN * 60 ))
     fi
     if (( _mfaenv_left <= 0 )); then
@@ -89,8 +86,7 @@ function _mfaenv_prompt() {
     if (( _mfaenv_left > 0 && _mfaenv_left < _mfaenv_warn )); then
         _mfaenv_colour=yellow
     fi
-    # The name holds no `%`, which prompts read as an escape.
-    MFAENV_PS1="aws:${_mfaenv_profile} ${_mfaenv_text}"
+    MFAENV_PS1="aws:${MFAENV_PROFILE:-?} ${_mfaenv_text}"
     if [[ -n $_mfaenv_colour && -z ${NO_COLOR-} ]]; then
         MFAENV_PS1="%F{${_mfaenv_colour}}${MFAENV_PS1}%f"
     fi
