@@ -33,64 +33,70 @@ function mfaenv --description 'AWS MFA sessions in this shell'
     end
 end
 
-# Prints two numbers whose sum is the time, epoch seconds (the caller's `math`
-# adds them). fish has no clock builtin, but `path mtime --relative` (fish 3.5)
-# prints now minus a file's mtime: with the mtime, the time. The folder is
-# fish's own (no one else writes there), read twice so that a change in between
-# is seen. Where that fails, `date` and 0.
-function _mfaenv_clock
+# Sets _mfaenv_now to two numbers whose sum is the time, epoch seconds (the
+# caller's `math` adds them); fails if it cannot. fish has no clock builtin,
+# but `path mtime --relative` (fish 3.5) prints now minus a file's mtime: with
+# the mtime, the time. The folder is fish's own (no one else writes there),
+# read twice so that a change in between is seen. Where that fails, `date`.
+function _mfaenv_read_clock
     set -l d $__fish_data_dir
-    set -l t (path mtime -- $d; path mtime --relative -- $d; path mtime -- $d)
-    if set -q t[3]; and test "$t[1]" = "$t[3]"; and not string match -qvr '^-?[0-9]{1,12}\z' -- $t[1] $t[2]
-        printf '%s\n' $t[1] $t[2]
+    set -g _mfaenv_now (path mtime -- $d; path mtime --relative -- $d; path mtime -- $d)
+    if set -q _mfaenv_now[3]; and test "$_mfaenv_now[1]" = "$_mfaenv_now[3]"
+        set -e _mfaenv_now[3]
     else
-        date +%s
-        echo 0
+        set -g _mfaenv_now (date +%s) 0
     end
+    set -q _mfaenv_now[2]; and not string match -qvr '^-?[0-9]{1,12}\z' -- $_mfaenv_now
 end
 if not contains -- path (builtin -n)
     # fish 3.4 or older: no `path`.
-    function _mfaenv_clock
-        date +%s
-        echo 0
+    function _mfaenv_read_clock
+        set -g _mfaenv_now (date +%s) 0
+        string match -qr '^[0-9]{1,12}\z' -- "$_mfaenv_now[1]"
     end
 end
 
 # Every variable the hook reads is input: only a plain decimal (no leading
 # zero, bounded) reaches `math` or `test`, and only a profile name of letters,
 # digits and `._@+=,:/-` the segment; any other value shows no segment.
+# A command substitution costs more than what runs in it, so there are two:
+# the clock's, and one for all the arithmetic; colours are written directly.
 function mfaenv_prompt --description 'Print the mfaenv prompt segment'
     set -l last $status
     set -l profile "$MFAENV_PROFILE"
     test -n "$profile"; or set profile '?'
     string match -qr '^[1-9][0-9]{0,11}\z' -- "$MFAENV_EXPIRES"
     and string match -qr '^(\?|[A-Za-z0-9._@+=,:/-]{1,128})\z' -- $profile
-    and set -l now (_mfaenv_clock)
-    and set -q now[2]
-    and not string match -qvr '^-?[0-9]{1,12}\z' -- $now[1] $now[2]
+    and _mfaenv_read_clock
     or return $last
-    set -l left (math "$MFAENV_EXPIRES - $now[1] - $now[2]")
-    set -l warn 900
+    set -l left "($MFAENV_EXPIRES - $_mfaenv_now[1] - $_mfaenv_now[2])"
+    # Seconds, then whole hours, minutes of the hour, and minutes left.
+    set -l n (math $left; math -s0 "$left / 3600"; math -s0 "$left % 3600 / 60"; math -s0 "$left / 60")
+    set -l warn 15
     if string match -qr '^(0|[1-9][0-9]{0,5})\z' -- "$MFAENV_WARN"
-        set warn (math "$MFAENV_WARN * 60")
+        set warn $MFAENV_WARN
     end
     set -l text
     set -l colour
-    if test $left -le 0
+    if test $n[1] -le 0
         set text expired
         set colour red
-    else if test $left -ge 3600
-        set text (printf '%dh%02dm' (math --scale=0 "$left / 3600") (math --scale=0 "$left % 3600 / 60"))
-    else if test $left -ge 60
-        set text (math --scale=0 "$left / 60")m
+    else if test $n[1] -ge 3600
+        test $n[3] -lt 10; and set n[3] 0$n[3]
+        set text "$n[2]h$n[3]m"
+    else if test $n[1] -ge 60
+        set text "$n[4]m"
     else
         set text '<1m'
     end
-    if test $left -gt 0 -a $left -lt $warn
+    # Under MFAENV_WARN minutes left (whole minutes: the same as seconds < 60 * warn).
+    if test $n[1] -gt 0 -a $n[4] -lt $warn
         set colour yellow
     end
     if test -n "$colour" -a -z "$NO_COLOR"
-        printf '%s%s%s' (set_color $colour) "aws:$profile $text" (set_color normal)
+        set_color $colour
+        printf '%s' "aws:$profile $text"
+        set_color normal
     else
         printf '%s' "aws:$profile $text"
     end
@@ -110,9 +116,8 @@ function _mfaenv_on_prompt --on-event fish_prompt
     set -l profile "$MFAENV_PROFILE"
     test -n "$profile"; or set profile default
     string match -qr '^[A-Za-z0-9._@+=,:/-]{1,128}\z' -- $profile; or return $last
-    set -l now (_mfaenv_clock)
-    set -q now[2]; and not string match -qvr '^-?[0-9]{1,12}\z' -- $now[1] $now[2]; or return $last
-    if test (math "$MFAENV_EXPIRES - $now[1] - $now[2]") -le 0
+    _mfaenv_read_clock; or return $last
+    if test (math "$MFAENV_EXPIRES - $_mfaenv_now[1] - $_mfaenv_now[2]") -le 0
         set -g _MFAENV_AUTO_TRIED $MFAENV_EXPIRES
         echo "mfaenv: the session of $profile has expired; logging in again" >&2
         mfaenv login --profile $profile
