@@ -58,7 +58,7 @@ FORK_TOLERANCE = 0.05  # forks/prompt; the init's forks may differ by one or two
 class Mode:
     name: str
     n: int  # iterations per timed loop, bash and zsh
-    n_fish: int  # fish forks `date` each prompt: ~1 ms, so fewer
+    n_fish: int  # fish is timed from outside, line by line: fewer prompts
     n_naive: int  # the naive segment forks too
     rounds: int
     k: int  # strace iterations, bash and zsh
@@ -199,8 +199,9 @@ class Fish(Shell):
         return "echo mark"  # no clock in fish: this script timestamps the line
 
     def expected_forks(self, seg: Segment) -> float:
-        # The fish_prompt handler runs `date +%s` once, only while a session is set.
-        return 0.0 if seg.left is None else 1.0
+        # The hook reads the clock with `path mtime --relative` (fish 3.5+), a builtin:
+        # no `date` per prompt any more, session or not.
+        return 0.0
 
 
 SHELLS: dict[str, Shell] = {s.name: s for s in (Bash(), Zsh(), Fish())}
