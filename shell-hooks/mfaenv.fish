@@ -142,3 +142,14 @@ end
 function _mfaenv_restore_status
     return $argv[1]
 end
+
+# Completion: click's own script, asked of mfaenv at the first <TAB> rather than at
+# every shell start; it replaces this loader for the rest of the session.
+function _mfaenv_complete --description 'Load click completion for mfaenv, then complete'
+    complete --erase --command mfaenv
+    _MFAENV_COMPLETE=fish_source command mfaenv | source
+    _mfaenv_completion
+end
+if not complete --command mfaenv | string length --quiet
+    complete --no-files --command mfaenv --arguments '(_mfaenv_complete)'
+end

@@ -115,3 +115,16 @@ function _mfaenv_install_prompt() {
 # add-zsh-hook adds a function once, however often this file is loaded.
 \builtin autoload -Uz add-zsh-hook
 add-zsh-hook precmd _mfaenv_prompt
+
+# Completion: click's own script, asked of mfaenv at the first <TAB> rather than at
+# every shell start. Needs compinit loaded first (load this hook after it); a
+# completer the user set up already is left alone.
+function _mfaenv_complete() {
+    \builtin local _mfaenv_script
+    _mfaenv_script="$(_MFAENV_COMPLETE=zsh_source \command mfaenv 2>/dev/null)" || \builtin return 1
+    \builtin eval "$_mfaenv_script" # defines _mfaenv_completion and makes it mfaenv's completer
+    _mfaenv_completion "$@"
+}
+if (( ${+functions[compdef]} )) && [[ -z ${_comps[mfaenv]-} ]]; then
+    compdef _mfaenv_complete mfaenv
+fi

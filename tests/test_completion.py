@@ -91,3 +91,61 @@ def test_fish_loads_clicks_completion_from_the_documented_line(profiles: Path) -
         timeout=60,
     )
     assert p.stdout.decode().split() == ["wonder", "work", "workshop"], p.stderr.decode()
+
+
+HOOKED = 'eval "$(mfaenv init bash)"; eval "$(mfaenv init bash)"'  # loaded twice: one completer
+
+
+def test_the_bash_hook_sets_up_completion_once_and_lazily(profiles: Path) -> None:
+    require("bash")
+    p = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-c", f"{HOOKED}; complete -p mfaenv"],
+        capture_output=True,
+        env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"},
+        timeout=60,
+    )
+    # Only the loader at shell start: click's script is asked for at the first <TAB>.
+    assert p.stdout.decode() == "complete -o nosort -F _mfaenv_complete mfaenv\n", p.stderr.decode()
+    assert _bash_complete("mfaenv login --profile wo", HOOKED) == ["wonder", "work", "workshop"]
+    assert _bash_complete("mfaenv cl", HOOKED) == ["clear"]
+
+
+def test_the_fish_hook_completes_profiles(profiles: Path) -> None:
+    require("fish")
+    p = subprocess.run(
+        [
+            "fish",
+            "--no-config",
+            "-c",
+            "mfaenv init fish | source; mfaenv init fish | source; complete -C'mfaenv login --profile wo'; "
+            "complete -C'mfaenv login --shell zs'",
+        ],
+        capture_output=True,
+        env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"},
+        timeout=60,
+    )
+    assert p.stdout.decode().split() == ["wonder", "work", "workshop", "zsh"], p.stderr.decode()
+
+
+def test_zsh_completes_at_a_real_tab_with_the_hook(profiles: Path, isolated: Path) -> None:
+    import pexpect
+
+    require("zsh")
+    zdot = isolated / "zdot"
+    zdot.mkdir()
+    (zdot / ".zshrc").write_text(
+        "autoload -Uz compinit && compinit -u\n"
+        'eval "$(mfaenv init zsh)"\n'
+        "PROMPT='%% '\n"
+    )
+    env = {**os.environ, "ZDOTDIR": str(zdot), "PATH": f"{BIN}:{os.environ['PATH']}", "TERM": "dumb"}
+    child = pexpect.spawn("zsh", ["-i"], env=env, timeout=30, encoding="utf-8")
+    try:
+        child.expect("% ")
+        child.send("mfaenv login --profile works\t")
+        child.expect("workshop")
+        child.send("\x15")  # Ctrl-U: drop the line
+        child.send("mfaenv logi\t")
+        child.expect("login")
+    finally:
+        child.close(force=True)
