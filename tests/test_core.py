@@ -71,22 +71,68 @@ CHANGE = EnvChange(unset=("OLD",), set=(("K", "it's $x"),))
 @pytest.mark.parametrize(
     ("shell", "expected"),
     [
-        ("bash", "unset OLD;\nexport K='it'\"'\"'s $x';\n"),
-        ("fish", "if set -q -g OLD; set -e -g OLD; end;\nset -gx K 'it\\'s $x';\n"),
-        ("tcsh", "unsetenv OLD;\nsetenv K 'it'\\''s $x';\n"),
-        ("elvish", "unset-env OLD;\nset-env K 'it''s $x';\n"),
-        ("xonsh", "([__xonsh__.env.pop(n, None) for n in ('OLD', )], __xonsh__.env.update({'K': \"it's $x\"}))\n"),
-        ("nu", '{\n"OLD": null,\n"K": "it\'s $x"\n}\n'),
+        ("bash", "unset OLD;\nexport K=\"$(command printf 'it\\047s \\044x')\";\n"),
+        ("fish", "if set -q -g OLD; set -e -g OLD; end;\nset -gx K 'it'\\x27's '\\x24'x';\n"),
+        ("tcsh", "unsetenv OLD;\nsetenv K \"`printf 'it\\047s \\044x'`\";\n"),
+        ("elvish", 'unset-env OLD;\nset-env K "it\\x27s \\x24x";\n'),
+        (
+            "xonsh",
+            "([__xonsh__.env.pop(n, None) for n in ('OLD', )], __xonsh__.env.update({'K': 'it\\x27s \\x24x'}))\n",
+        ),
+        ("nu", '{\n"OLD": null,\n"K": "it\\u0027s \\u0024x"\n}\n'),
     ],
 )
 def test_render_exact(shell: str, expected: str) -> None:
     assert shells.lookup(shell).render(CHANGE) == expected  # type: ignore[union-attr]
 
 
-def test_tcsh_escapes_history_and_refuses_newlines() -> None:
+#: An STS-shaped session: every value PLAIN, so every shell prints it as is, in single quotes.
+STS_CHANGE = EnvChange(
+    set=(("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2VjEJr//////////wEaCXVz+/="), ("MFAENV_PROFILE", "work-2.eu_west:a@b c"))
+)
+
+
+@pytest.mark.parametrize(
+    ("shell", "expected"),
+    [
+        ("bash", "export AWS_SESSION_TOKEN='IQoJb3JpZ2luX2VjEJr//////////wEaCXVz+/=';\n"),
+        ("fish", "set -gx AWS_SESSION_TOKEN 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVz+/=';\n"),
+        ("tcsh", "setenv AWS_SESSION_TOKEN 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVz+/=';\n"),
+        ("elvish", "set-env AWS_SESSION_TOKEN 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVz+/=';\n"),
+        ("pwsh", "$Env:AWS_SESSION_TOKEN = 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVz+/=';\n"),
+        ("cmd", 'set "AWS_SESSION_TOKEN=IQoJb3JpZ2luX2VjEJr//////////wEaCXVz+/="\n'),
+    ],
+)
+def test_sts_values_stay_on_the_plain_path(shell: str, expected: str) -> None:
+    out = shells.lookup(shell).render(STS_CHANGE)  # type: ignore[union-attr]
+    assert out.startswith(expected) and "work-2.eu_west:a@b c" in out
+
+
+def test_posix_keeps_a_trailing_line_break() -> None:
+    # `$(...)` drops trailing newlines: printf prints a `_` more, and the next statement cuts it.
+    posix = shells.lookup("bash")
+    assert posix is not None
+    assert posix.render(EnvChange(set=(("K", "a\n"),))) == 'export K="$(command printf \'a\\012\\137\')"; K="${K%_}";\n'
+    # A value that really ends in `_` writes it as is, and nothing is cut.
+    assert posix.render(EnvChange(set=(("K", "a\n_"),))) == "export K=\"$(command printf 'a\\012_')\";\n"
+    # A leading `-` would be an option to printf.
+    assert posix.quote("-$") == "\"$(command printf '\\055\\044')\""
+
+
+@pytest.mark.parametrize("value", ["a\u2019b", "\u4e01", "\U0001f642", "'\"$`\\!%^&;|<>()[]{}#~*?\t\n\r\x1b\x7f"])
+def test_every_renderer_writes_ascii(value: str) -> None:
+    for name in ("bash", "fish", "elvish", "nu", "pwsh", "xonsh"):
+        out = shells.lookup(name).render(EnvChange(set=(("K", value),)))  # type: ignore[union-attr]
+        assert out.isascii(), (name, out)
+    if "\n" not in value and "\r" not in value:
+        assert shells.lookup("tcsh").render(EnvChange(set=(("K", value),))).isascii()  # type: ignore[union-attr]
+
+
+def test_tcsh_prints_history_characters_and_refuses_newlines() -> None:
     tcsh = shells.lookup("tcsh")
     assert tcsh is not None
-    assert tcsh.render(EnvChange(set=(("K", "a!b"),))) == "setenv K 'a\\!b';\n"
+    # No backslash: under Shift_JIS tcsh reads it as a yen sign, and `\!` expanded history.
+    assert tcsh.render(EnvChange(set=(("K", "a!b"),))) == "setenv K \"`printf 'a\\041b'`\";\n"
     with pytest.raises(UnrepresentableValue):
         tcsh.render(EnvChange(set=(("K", "a\nb"),)))
 

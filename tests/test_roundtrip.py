@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from mfaenv import shells
 from mfaenv.errors import UnrepresentableValue
 from mfaenv.plan import EnvChange
-from tests.realshells import SHELLS, TRIED, evaluate
+from tests.realshells import LOCALES, SHELLS, TRIED, evaluate, locale_env
 
 # Values that break naive quoting somewhere; several would run a command
 # (creating a file in the shell's cwd) if they escaped their quotes.
@@ -142,10 +142,32 @@ NASTY = [
     "AQoDYXdzEJr//////////wEaDM+/=",
     "2026-11-28T15:47:06Z",
     "arn:aws:iam::123456789012:mfa/a.b@c-d_e",
+    # Multibyte locales: each UTF-8 sequence here ends in a byte that GBK,
+    # Big5 and Shift_JIS read as the first half of a character, which takes
+    # the next byte (a backslash, a quote) as its second half.
+    "\u4e01'; touch pwned21 #",  # the fish renderer's `\'` under GBK
+    "\u4e01\\'; touch pwned22 #",
+    "\u30bd'; touch pwned23 #",  # Shift_JIS 83 5C
+    "\u8a31'; touch pwned24 #",  # Big5 B3 5C
+    "\u4e01!touch",  # tcsh's `\!`
+    "\u4e01\\",
+    "\u4e011'",  # GB18030 takes digits as the second and fourth bytes
+    # Windows code pages: CP1252 reads the bytes of `ё` (D1 91) as `Ñ‘`, a PowerShell quote.
+    "\u0451",
+    "\u0442\u0451'; touch pwned25 #",
+    # cmd runs each line `for /f` gives it; `&` and `|` join commands there.
+    "& echo x> pwned26 &",
+    "\r\necho x> pwned27\r\n",
+    "%COMSPEC% /c echo x> pwned28",
 ]
 
 # Everything a value can hold: any Unicode scalar except NUL (no environment can hold it).
-VALUE = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
+CHAR = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+VALUE = st.text(CHAR, max_size=30)
+#: What quoting trips on, drawn often: VALUE alone rarely puts a backslash
+#: right after a CJK character, or a payload after a stray quote.
+SPECIAL = st.sampled_from(list("'\"\\$`!%^&|;#()[]{}<>*?~= \t\n\r") + ["\u4e01", "\u30bd", "\u0451", "\u2019"])
+HOSTILE = st.lists(st.one_of(st.sampled_from(NASTY), SPECIAL, CHAR), max_size=8).map("".join)
 
 
 def representable(shell: str, value: str) -> bool:
@@ -156,16 +178,14 @@ def representable(shell: str, value: str) -> bool:
     return True
 
 
-def round_trip(shell: str, values: list[str], tmp: Path) -> None:
+def round_trip(shell: str, values: list[str], tmp: Path, extra_env: dict[str, str] | None = None) -> None:
     names = [f"MFAENV_T{i}" for i in range(len(values))]
     change = EnvChange(unset=("MFAENV_STALE",), set=tuple(zip(names, values)))
     script = tmp / "statements.txt"
     script.write_bytes(shells.lookup(shell).render(change).encode())  # type: ignore[union-attr]
     cwd = tmp / "cwd"
     cwd.mkdir(exist_ok=True)
-    import os
-
-    env = {**os.environ, "MFAENV_STALE": "stale"}
+    env = {**os.environ, "MFAENV_STALE": "stale", **(extra_env or {})}
     got, err = evaluate(shell, f"cat {script}", cwd, env)
     assert list(cwd.iterdir()) == [], f"a value ran a command in {shell}"
     assert "MFAENV_STALE" not in got
@@ -199,6 +219,35 @@ def test_generated_values_round_trip(shell: str, tmp_path_factory: pytest.TempPa
 
     check()
     assert TRIED.get(shell, 0) >= TARGET, f"only {TRIED.get(shell)} values tried in {shell}"
+
+
+#: Generated values per shell and locale: each batch of BATCH is one process.
+LOCALE_TARGET = max(200, TARGET // 10)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("shell", SHELLS)
+def test_values_round_trip_in_every_locale(shell: str, locale: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The same output, read under GBK, GB18030, Big5, Shift_JIS and UTF-8, sets the same bytes.
+
+    Every shell runs, not only those that read their input in the locale's
+    charset (fish, tcsh, bash, zsh, ksh, xonsh: Python encodes the environment
+    with it); elvish and nu always read UTF-8, and dash reads bytes.
+    """
+    env = locale_env(locale)
+    round_trip(shell, [v for v in NASTY if representable(shell, v)], tmp_path_factory.mktemp(shell), env)
+    tried = 0
+
+    @settings(max_examples=math.ceil(LOCALE_TARGET / BATCH), deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.one_of(HOSTILE, VALUE), min_size=BATCH, max_size=BATCH))
+    def check(values: list[str]) -> None:
+        nonlocal tried
+        kept = [v for v in values if representable(shell, v)]
+        round_trip(shell, kept, tmp_path_factory.mktemp(shell), env)
+        tried += len(kept)
+
+    check()
+    TRIED[f"{shell}@{locale}"] = tried
 
 
 def _export_round_trip(shell: str, key: str, secret: str, token: str, tmp: Path) -> None:

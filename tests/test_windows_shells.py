@@ -17,7 +17,7 @@ import shutil
 import string
 import subprocess
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -93,7 +93,8 @@ def test_powershell_renders_exactly() -> None:
     assert PowerShell().render(change) == (
         "Remove-Item -LiteralPath Env:AWS_SECURITY_TOKEN -ErrorAction SilentlyContinue;\n"
         "$Env:AWS_ACCESS_KEY_ID = 'ASIAEXAMPLE';\n"
-        "$Env:MFAENV_PROFILE = 'it''s \u2018\u2018a\u2019\u2019 \u201a\u201ab\u201b\u201b';\n"
+        "$Env:MFAENV_PROFILE = 'it' + [char]0x0027 + 's ' + [char]0x2018 + 'a' + [char]0x2019"
+        " + ' ' + [char]0x201A + 'b' + [char]0x201B;\n"
     )
 
 
@@ -101,19 +102,17 @@ def test_powershell_renders_exactly() -> None:
     ("value", "quoted"),
     [
         ("", "''"),
-        ("'", "''''"),
-        ("\u2018", "'\u2018\u2018'"),
-        ("\u2019", "'\u2019\u2019'"),
-        ("\u201a", "'\u201a\u201a'"),
-        ("\u201b", "'\u201b\u201b'"),
-        ("a'\u2019b", "'a''\u2019\u2019b'"),
-        # Nothing else is special inside single quotes: no `$`, backtick or `"` escapes.
-        ('$x `y" \\ \n', "'$x `y\" \\ \n'"),
-        # Double quotes have curly forms too (U+201C..U+201E), but they mean nothing in '...'.
-        ("\u201c\u201d\u201e", "'\u201c\u201d\u201e'"),
+        ("AQoDYXdzEJr//////////wEaDM+/=", "'AQoDYXdzEJr//////////wEaDM+/='"),
+        ("'", "'' + [char]0x0027"),
+        ("\u2018", "'' + [char]0x2018"),
+        ("a'\u2019b", "'a' + [char]0x0027 + [char]0x2019 + 'b'"),
+        # `$`, backtick and `"` would mean nothing inside '...', but another shell reading the line would act on them.
+        ('$x `y"', "'' + [char]0x0024 + 'x ' + [char]0x0060 + 'y' + [char]0x0022"),
+        # Above U+FFFF: a surrogate pair, as .NET strings hold it.
+        ("\U0001f642", "'' + [char]0xD83D + [char]0xDE42"),
     ],
 )
-def test_powershell_quote_doubles_every_single_quote(value: str, quoted: str) -> None:
+def test_powershell_quote_writes_every_other_character_as_a_char(value: str, quoted: str) -> None:
     assert PowerShell().quote(value) == quoted
 
 
@@ -180,8 +179,9 @@ def fold_quotes(text: str) -> str:
 def ps_statements(src: str) -> list[tuple[str, str, str]]:
     """The top-level statements PowerShell's grammar finds in `src`: (kind, target, value).
 
-    An assignment is ("set", left side, the literal's text) when its right side is
-    a single string literal, and ("set", left side, "<type: text>") otherwise.
+    An assignment is ("set", left side, right side's text) when its right side is
+    string literals and `[char]` casts of integers joined by `+` (all we print),
+    and ("set", left side, "<type: text>") otherwise.
     """
     root = PS_PARSER.parse(src.encode()).root_node
     assert not root.has_error, f"PowerShell grammar error in {src!r}: {root}"
@@ -203,18 +203,32 @@ def ps_statement(node: Node) -> tuple[str, str, str]:
     if inner.type != "assignment_expression":
         return ("other", str(inner), text(inner))
     left, _op, value = inner.named_children
-    literal = only_leaf_chain(value)
-    shown = text(literal) if literal is not None and literal.type == "string_literal" else f"<{value}: {text(value)}>"
+    # The grammar's own view of the literals (it reads only `'` as a quote).
+    shown = text(value) if _ps_units(value, lambda lit: []) is not None else f"<{value}: {text(value)}>"
     return ("set", text(left), shown)
 
 
-def only_leaf_chain(node: Node) -> Node | None:
-    """The string_literal at the end of a chain of single children (expression wrappers), if any."""
-    while node.type != "string_literal":
-        if node.named_child_count != 1:
-            return None
+def ps_value(node: Node) -> str | None:
+    """The string PowerShell computes from `node`, if it is only literals, `[char]` casts and `+`; else None."""
+    units = _ps_units(node, lambda lit: [ord(c) for c in ps_unquote(lit)])
+    return None if units is None else b"".join(u.to_bytes(2, "big") for u in units).decode("utf-16-be", "surrogatepass")
+
+
+def _ps_units(node: Node, read: Callable[[str], list[int]]) -> list[int] | None:
+    while node.named_child_count == 1 and node.type not in ("string_literal", "cast_expression"):
         node = node.named_children[0]
-    return node
+    if node.type == "string_literal":
+        return read(text(node)) if text(node)[:1] in "'" + CURLY else None
+    if node.type == "cast_expression":
+        kind, operand = node.named_children
+        digits = text(operand)
+        if text(kind).lower() != "[char]" or not digits.lower().startswith("0x"):
+            return None
+        return [int(digits, 16)]
+    if node.type == "additive_expression" and [c.type for c in node.children][1:2] == ["+"]:
+        left, right = _ps_units(node.children[0], read), _ps_units(node.children[2], read)
+        return None if left is None or right is None else left + right
+    return None
 
 
 def text(node: Node) -> str:
@@ -251,18 +265,36 @@ def ps_unquote(literal: str) -> str:
     raise AssertionError(f"{literal!r} is never closed")
 
 
-def check_powershell_grammar(change: EnvChange, ps: PowerShell) -> None:
-    """`ps`'s output for `change` splits into exactly the statements it means, with and without folding."""
-    src = ps.render(change)
+def check_powershell_grammar(change: EnvChange, ps: PowerShell, src: str | None = None) -> None:
+    """`ps`'s output for `change` (or `src`, that output as read) splits into exactly the statements it means."""
+    src = ps.render(change) if src is None else src
     meant = expected_ps(change, ps)
     assert ps_statements(src) == meant
     assert ps_statements(fold_quotes(src)) == [(kind, target, fold_quotes(value)) for kind, target, value in meant]
 
 
+def ps_assigned(src: str) -> list[str | None]:
+    """What each `$Env:K = ...` in `src` assigns, computed from the grammar's tree (curly quotes folded)."""
+    root = PS_PARSER.parse(fold_quotes(src).encode()).root_node
+    values = []
+    for node in _walk(root):
+        if node.type == "assignment_expression":
+            values.append(ps_value(node.named_children[2]))
+    return values
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    yield node
+    for child in node.named_children:
+        yield from _walk(child)
+
+
 def check_powershell(change: EnvChange) -> None:
-    """Our output parses as meant, and each literal reads back (per the spec) as its value."""
+    """Our output is ASCII, parses as meant, and each right side computes (per the spec) its value."""
+    src = PowerShell().render(change)
+    assert src.isascii()
     check_powershell_grammar(change, PowerShell())
-    assert [ps_unquote(PowerShell().quote(v)) for _, v in change.set] == [v for _, v in change.set]
+    assert ps_assigned(src) == [v for _, v in change.set]
 
 
 def numbered(values: list[str]) -> EnvChange:
@@ -277,6 +309,23 @@ def test_powershell_grammar_accepts_each_nasty_value_alone() -> None:
     # One at a time too, so a failure names the value.
     for value in NASTY:
         check_powershell(EnvChange(set=(("K", value),)))
+
+
+#: Code pages Windows PowerShell 5.1 may decode a native command's output with:
+#: Western, Cyrillic, the two OEM ones, Japanese, Simplified and Traditional Chinese, Korean.
+CODE_PAGES = ("cp1252", "cp1251", "cp437", "cp850", "cp932", "cp936", "cp950", "cp949")
+
+
+@pytest.mark.parametrize("code_page", CODE_PAGES)
+def test_powershell_output_reads_the_same_in_every_code_page(code_page: str) -> None:
+    # mfaenv writes UTF-8; 5.1 reads it in the console's code page. In CP1252
+    # the bytes of `ё` (D1 91) read as `Ñ‘`, and `‘` ends a single-quoted string.
+    values = NASTY + ["\u0451", "\u0442\u0451\u0442", "\u0451'; touch pwned; #"]
+    for value in values:
+        change = EnvChange(set=(("K", value),))
+        read = PowerShell().render(change).encode().decode(code_page, "replace")
+        check_powershell_grammar(change, PowerShell(), read)
+        assert ps_assigned(read) == [value]
 
 
 #: VALUE rarely draws the five quotes; this mixes them into short values often.

@@ -1,9 +1,29 @@
-"""The interface every shell module implements.
+r"""The interface every shell module implements, and the rule all of them keep.
 
 A shell turns an EnvChange into text its own `eval`-like command runs. Most
 shells need only `quote`, `set_line` and `unset_line`; nushell, which reads a
 JSON record, overrides `render`. Every statement ends with `;` because tcsh's
 backquote eval and fish's `eval (...)` join lines into one.
+
+The rule: a value's characters appear literally only if they are PLAIN, and
+every other character is written through one of the shell's own fixed escape
+forms (fish `\xHH`, a PowerShell `[char]0xHHHH`, a POSIX `printf` octal...).
+So the output is ASCII, and it reads the same in every locale: under GBK,
+Big5, Shift_JIS or GB18030 a non-ASCII byte can swallow the next byte as its
+second half (fish took the backslash of `\'` that way, and the quote ended
+early), and Shift_JIS reads 0x5C as a yen sign in tcsh, so no backslash
+escape is safe there. And a value stays inert in a shell it was not written
+for (MFAENV_SHELL is inherited by child shells; a pipe may end in the wrong
+one): PLAIN holds no quote, `$`, backtick, backslash, `!`, `%`, `^`, `&`, `;`,
+`|`, `<`, `>`, parenthesis, bracket, brace, `#`, `~`, `*`, `?`, whitespace
+other than space, or line break, so whatever a value holds only chooses
+among fixed tokens, and no shell can read a command out of it.
+STS keys, tokens and timestamps are PLAIN, so they are always written as is.
+
+A value arrives as its UTF-8 bytes in every locale. Escapes that name a
+character (fish `\u4e01`, bash `$'\u4e01'`) are converted to the locale's
+charset instead, and fish drops what the charset lacks, so the modules that
+can write bytes (POSIX, fish, tcsh, xonsh) write bytes.
 """
 
 from __future__ import annotations
@@ -18,6 +38,10 @@ if TYPE_CHECKING:
     from typing import ClassVar
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+#: The characters every shell module writes as themselves (see above).
+PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=._:@,- ")
+_RUNS = re.compile(r"[A-Za-z0-9+/=._:@, -]+|[^A-Za-z0-9+/=._:@, -]+")
 
 
 class Shell:
@@ -48,6 +72,25 @@ class Shell:
 
     def usage(self, cmd: str = "mfaenv login") -> str:
         return self.eval_usage.format(cmd=cmd)
+
+
+def is_plain(value: str) -> bool:
+    return PLAIN.issuperset(value)
+
+
+def runs(value: str) -> list[str]:
+    """`value` cut into its longest runs of PLAIN and of other characters, alternating."""
+    return _RUNS.findall(value)
+
+
+def printf_format(value: str) -> str:
+    """A printf format that prints `value`'s UTF-8 bytes: PLAIN as is, the rest as octal.
+
+    An octal `\\045` is a literal `%` to printf, never a conversion. A leading
+    `-` is escaped too, or printf would read the format as an option.
+    """
+    fmt = "".join(chr(b) if chr(b) in PLAIN else f"\\{b:03o}" for b in value.encode())
+    return "\\055" + fmt[1:] if fmt.startswith("-") else fmt
 
 
 def check_name(name: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mfaenv.plan import MOVED_ASIDE
-from mfaenv.shells.base import Shell
+from mfaenv.shells.base import Shell, is_plain, runs
 
 
 class Fish(Shell):
@@ -11,10 +11,17 @@ class Fish(Shell):
     eval_usage = "{cmd} | source"
 
     def quote(self, value: str) -> str:
-        # Inside fish's single quotes only \\ and \' are escapes; shlex.quote's
-        # '"'"' works, but it leaves backslashes alone, and fish would read
-        # `a\\b` as `a\b` and a trailing `\` as an escaped quote.
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        # PLAIN runs in single quotes; every other byte of the UTF-8 text as
+        # `\xHH` outside them, which fish reads as that byte in any locale.
+        # Not `\'` inside the quotes: under GBK or Big5 its backslash became
+        # the second half of the character before it, and the quote ended.
+        # Not `\u4e01`: fish converts it to the locale's charset, and drops
+        # what the charset lacks (an emoji under GBK).
+        if is_plain(value):
+            return f"'{value}'"
+        return "".join(
+            f"'{run}'" if is_plain(run) else "".join(f"\\x{b:02x}" for b in run.encode()) for run in runs(value)
+        )
 
     def set_line(self, name: str, quoted: str) -> str:
         return f"set -gx {name} {quoted};"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from mfaenv.shells.base import Shell
+from mfaenv.shells.base import Shell, is_plain, printf_format
+
+#: How a printf format ends when its value ends in a line break: `$(...)`
+#: drops trailing newlines, so printf prints one more `_` (as `\137`, which a
+#: value never produces: its `_` is written as is) and set_line cuts it off.
+_KEEP = "\\137')\""
 
 
 class Posix(Shell):
@@ -10,14 +15,24 @@ class Posix(Shell):
     eval_usage = 'eval "$({cmd})"'
 
     def quote(self, value: str) -> str:
-        # Single quotes with '"'"' for a quote: every POSIX shell reads it the
-        # same way. $'...' would be shorter for control characters, but dash lacks it.
-        # Always quoted, unlike shlex.quote: zsh expands an unquoted `=` at the
-        # start of a value or after `:` (`X==0` looks up a command named 0).
-        return "'" + value.replace("'", "'\"'\"'") + "'"
+        # Single quotes for PLAIN values (every STS value), always quoted:
+        # zsh expands an unquoted `=` at the start of a value or after `:`.
+        if is_plain(value):
+            return f"'{value}'"
+        # Anything else is printed by printf from octal escapes of its UTF-8
+        # bytes, so the line stays ASCII: `$'...'` would be shorter, but dash
+        # lacks it and bash turns its `\u` into the locale's charset.
+        # `command` skips a function named printf.
+        fmt = printf_format(value)
+        if value.endswith("\n"):
+            fmt += "\\137"
+        return f"\"$(command printf '{fmt}')\""
 
     def set_line(self, name: str, quoted: str) -> str:
-        return f"export {name}={quoted};"
+        line = f"export {name}={quoted};"
+        if quoted.endswith(_KEEP):
+            line += f' {name}="${{{name}%_}}";'
+        return line
 
     def unset_line(self, name: str) -> str:
         return f"unset {name};"

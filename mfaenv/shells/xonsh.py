@@ -7,7 +7,7 @@ cut short could run as one; Python's `exec` only raises.
 from __future__ import annotations
 
 from mfaenv.plan import EnvChange
-from mfaenv.shells.base import Shell, check_name, check_value
+from mfaenv.shells.base import PLAIN, Shell, check_name, check_value, is_plain
 
 
 class Xonsh(Shell):
@@ -25,6 +25,16 @@ class Xonsh(Shell):
         return f"([__xonsh__.env.pop(n, None) for n in ({unset})], __xonsh__.env.update({{{items}}}))\n"
 
     def quote(self, value: str) -> str:
-        # A Python literal that evaluates to exactly `value`; ascii(), not
-        # repr(), so the output is ASCII whatever $XONSH_ENCODING says.
-        return ascii(value)
+        # A Python expression for `value`: PLAIN characters as is, every
+        # other one as `\xHH`, so the text is ASCII (whatever $XONSH_ENCODING
+        # says) and holds no quote or backslash pair another shell could read.
+        if is_plain(value):
+            return f"'{value}'"
+        if value.isascii():
+            return "'" + "".join(c if c in PLAIN else f"\\x{ord(c):02x}" for c in value) + "'"
+        # Python encodes the environment in the locale's charset: '丁' would
+        # reach a child as GBK under zh_CN.GBK, and an emoji there raises
+        # UnicodeEncodeError on every later command. fsdecode of the UTF-8
+        # bytes gives the str that fsencode turns back into exactly them.
+        data = "".join(chr(b) if chr(b) in PLAIN else f"\\x{b:02x}" for b in value.encode())
+        return f"__import__('os').fsdecode(b'{data}')"
