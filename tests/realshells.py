@@ -152,6 +152,7 @@ _DRIVERS: dict[str, str] = {
     # retries what Python cannot parse as a command line, so runs more.
     "xonsh": (
         "import glob, os\n"
+        "$SUGGEST_COMMANDS = False\n"  # scanning PATH for near names after each miss costs seconds
         "for f in sorted(glob.glob(os.path.join($ARGS[1], '*.txt'))):\n"
         "    cd @(f[:-4])\n"
         "    text = open(f).read()\n"
@@ -206,7 +207,7 @@ def run_each(shell: str, chunks: list[str], work: Path, env: dict[str, str] | No
         assert ran == len(chunks), (
             f"{shell} ran {ran} of {len(chunks)} chunks: {p.stderr.decode('utf-8', 'replace')[-2000:]}"
         )
-    return [str(d) for d in sorted(work.iterdir()) if d.is_dir() and any(d.iterdir())]
+    return [str(work / f"{i:05d}") for i in range(len(chunks)) if any((work / f"{i:05d}").iterdir())]
 
 
 def _run_each_nu(work: Path, env: dict[str, str]) -> None:

@@ -101,3 +101,32 @@ def test_every_name_shellingham_can_return_is_supported() -> None:
     from shellingham._core import SHELL_NAMES
 
     assert set(SHELL_NAMES) <= set(shells.SHELLS)
+
+
+#: Printable ASCII without whitespace, the shape STS tokens have, and each a payload somewhere.
+EVIL = {
+    "Version": 1,
+    "AccessKeyId": "AKIAEXAMPLE",
+    "SecretAccessKey": "s$(touch${IFS}pwned1)`touch${IFS}pwned2`",
+    "SessionToken": "t';touch${IFS}pwned3;'\";touch${IFS}pwned4;\"\\';touch${IFS}pwned5;#",
+}
+
+
+@pytest.mark.parametrize("inherited", ["nu", "fish", "tcsh", "elvish", "xonsh", "pwsh", "cmd"])
+def test_an_inherited_MFAENV_SHELL_runs_nothing_in_bash(inherited: str, tmp_path: Path) -> None:  # noqa: N802
+    # MFAENV_SHELL=nu in a parent is inherited by a child bash, which then
+    # evaluates nushell's JSON: it must fail to do anything, not run a value.
+    require("bash")
+    doc = tmp_path / "evil.json"
+    doc.write_text(json.dumps(EVIL))
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    env = {**os.environ, "MFAENV_SHELL": inherited}
+    subprocess.run(
+        ["bash", "--norc", "-c", f'eval "$({" ".join(MFAENV)} export {doc})"'],
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        timeout=60,
+    )
+    assert list(cwd.iterdir()) == []

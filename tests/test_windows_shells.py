@@ -27,11 +27,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tree_sitter import Language, Node, Parser
 
+from mfaenv import shells
 from mfaenv.errors import UnrepresentableValue
 from mfaenv.plan import EnvChange
 from mfaenv.shells.cmd import Cmd
 from mfaenv.shells.powershell import PowerShell
-from tests.test_roundtrip import NASTY, VALUE, representable
+from tests.test_roundtrip import HOSTILE, NASTY, VALUE, representable
 
 PS_PARSER = Parser(Language(tree_sitter_powershell.language()))
 BATCH_PARSER = Parser(Language(tree_sitter_batch.language()))
@@ -396,6 +397,55 @@ def test_powershell_check_fails_for_broken_quoting(broken: PowerShell) -> None:
         assert "'; touch pwned5; '" in failed
 
 
+#: Every other renderer, with values that use each of its fixed tokens: PLAIN,
+#: ASCII punctuation, non-ASCII, a final line break. Whatever PowerShell's
+#: grammar finds in that output is structure; a hostile value must add nothing.
+OTHERS = ("bash", "fish", "tcsh", "elvish", "nu", "xonsh", "cmd")
+TOKEN_SAMPLES = ["plain", "a'b$c", "\u4e01\U0001f642", "-x", "a\n"]
+
+
+def ps_names(src: str) -> set[str] | None:
+    """The commands and members PowerShell would call in `src`; None if it would refuse the text.
+
+    Invoke-Expression parses the whole text before it runs any of it, so text
+    the grammar cannot parse runs nothing (as far as the grammar is right).
+    Curly quotes are folded to `'`, as PowerShell reads them.
+    """
+    root = PS_PARSER.parse(fold_quotes(src).encode()).root_node
+    if root.has_error:
+        return None
+    return {text(n) for n in _walk(root) if n.type in ("command_name", "member_name")}
+
+
+def structure_names(renderer: str) -> set[str]:
+    shell = shells.lookup(renderer)
+    assert shell is not None
+    samples = [v for v in TOKEN_SAMPLES if representable(renderer, v)] or ["plain"]
+    return set().union(*(ps_names(shell.render(numbered([v]))) or set() for v in samples))
+
+
+def ps_extra(renderer: str, values: list[str]) -> set[str]:
+    """What PowerShell would call in `renderer`'s output for `values` beyond its fixed structure."""
+    out = shells.lookup(renderer).render(numbered(values))  # type: ignore[union-attr]
+    return (ps_names(out) or set()) - structure_names(renderer)
+
+
+@pytest.mark.parametrize("renderer", OTHERS)
+def test_powershell_grammar_finds_no_command_in_another_shells_values(renderer: str) -> None:
+    # PowerShell cannot run here; its grammar can still say what it would call.
+    values = [v for v in NASTY if representable(renderer, v)]
+    assert {v: ps_extra(renderer, [v]) for v in values if ps_extra(renderer, [v])} == {}
+    assert ps_extra(renderer, values) == set()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(HOSTILE, min_size=1, max_size=6))
+def test_powershell_grammar_finds_no_command_in_generated_values(values: list[str]) -> None:
+    for renderer in OTHERS:
+        kept = [v for v in values if representable(renderer, v)]
+        assert ps_extra(renderer, kept) == set(), (renderer, kept)
+
+
 def cmd_statements(src: str) -> list[tuple[str, str | None]]:
     """(name, value) for each `set "K=V"` the batch grammar finds; value None for `set "K="`.
 
@@ -479,11 +529,14 @@ class Wine:
     env: dict[str, str]
     root: Path
     body: str = EXACT_BODY
+    #: The folder the last run ran in (its cwd): a payload would leave a file there.
+    last_work: Path | None = None
 
     def run(self, statements: bytes, preset: Mapping[str, str] | None = None) -> tuple[dict[str, str], str]:
         """Evaluate `statements` with the for /f idiom; every MFAENV_* variable afterwards, and stderr."""
         work = self.root / uuid.uuid4().hex
         work.mkdir()
+        self.last_work = work
         (work / "statements.txt").write_bytes(statements)
         mark = f"MARK{uuid.uuid4().hex}"
         lines = ["@echo off", *(f'set "{k}={v}"' for k, v in (preset or {}).items())]
@@ -577,3 +630,18 @@ def test_wine_cmd_generated_values_round_trip(wine: Wine, newline: str) -> None:
         wine_round_trip(wine, values, newline)
 
     check()
+
+
+@pytest.mark.parametrize("renderer", ["bash", "fish", "tcsh", "elvish", "nu", "xonsh", "pwsh"])
+def test_wine_cmd_runs_nothing_from_another_shells_output(wine: Wine, renderer: str) -> None:
+    # cmd runs every line `for /f` hands it; `&`, `|` and `%` mean something
+    # there in any position. The payloads write files into the run's folder.
+    shell = shells.lookup(renderer)
+    assert shell is not None
+    values = [v for v in NASTY if representable(renderer, v)]
+    text = shell.render(numbered(values)) + "".join(shell.render(numbered([v])) for v in values)
+    for newline in ("\r\n", "\n"):
+        wine.run(text.replace("\n", newline).encode())
+        assert wine.last_work is not None
+        left = sorted(p.name for p in wine.last_work.iterdir())
+        assert left == ["err", "out", "run.cmd", "statements.txt"], f"a value ran in cmd: {left}"
