@@ -3,6 +3,13 @@
 One module per shell (or family) behind the small interface in base.py.
 Detection asks shellingham for the nearest shell process, then falls back to
 $SHELL (%COMSPEC% on Windows); `--shell` and MFAENV_SHELL override both.
+
+MFAENV_SHELL is inherited by every child shell, so a bash started from nu
+may print nushell's JSON for bash to evaluate. That is not guessed away here:
+the override exists for when detection is wrong, and a `--shell` copied into
+the wrong line or a pipe into the wrong shell would remain. Instead every
+renderer's output is inert in every other shell (base.py), and the hooks pass
+`--shell` themselves.
 """
 
 from __future__ import annotations
