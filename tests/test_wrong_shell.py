@@ -59,7 +59,9 @@ def chunks(renderer: str, values: list[str], per_chunk: int = 1) -> list[str]:
 
 def _change(values: list[str]) -> EnvChange:
     # AWS_PROFILE: fish's unset of it carries a fixed warning line too.
-    return EnvChange(unset=("MFAENV_STALE", "AWS_PROFILE"), set=tuple((f"MFAENV_T{i}", v) for i, v in enumerate(values)))
+    return EnvChange(
+        unset=("MFAENV_STALE", "AWS_PROFILE"), set=tuple((f"MFAENV_T{i}", v) for i, v in enumerate(values))
+    )
 
 
 def _clean_env() -> dict[str, str]:
