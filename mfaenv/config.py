@@ -188,6 +188,11 @@ def _parse(
     return profiles, from_config, creds
 
 
+def read_profiles(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Every profile's settings, merged the way botocore merges the two files (for role chains)."""
+    return _profiles(env)[0]
+
+
 #: Config-file keys that make a profile something other than a session mfaenv wrote.
 _CREDENTIAL_KEYS = (*_NOT_STATIC, "source_profile", "credential_source", "aws_access_key_id", "aws_session_token")
 
