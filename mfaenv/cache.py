@@ -1,7 +1,8 @@
 """The session cache shared by the user's terminals. I/O edge.
 
 One file per (source profile, MFA serial, long-term key id) under the user
-cache dir: folder 0700, files 0600, each written to a temp file in the same
+cache dir, and one per role session (role profile, long-term key id, and the
+request: steps.AssumeRole.cache_key): folder 0700, files 0600, each written to a temp file in the same
 folder and renamed over the old one, so a reader sees the old entry or the new
 one, never half of either. Two terminals racing both call STS and the later
 rename wins; both sessions are valid, so no lock is needed. An entry anyone but
@@ -300,12 +301,14 @@ def _digest(*parts: str) -> str:
     return _sha256("\0".join(parts).encode()).hexdigest()[:24]
 
 
-def _prefix(profile: str, key_id: str) -> str:
-    return _digest("mfaenv-v1", profile, key_id)
+def _prefix(profile: str, key_id: str, kind: str = "") -> str:
+    # `kind` keeps role sessions apart from MFA sessions even for a profile that is both
+    # (a role whose source_profile is itself); MFA sessions keep their v1 names.
+    return _digest("mfaenv-v1", profile, key_id) if not kind else _digest("mfaenv-v1", kind, profile, key_id)
 
 
-def _name(profile: str, key_id: str, serial: str) -> str:
-    return f"{_prefix(profile, key_id)}-{_digest(serial)}.json"
+def _name(profile: str, key_id: str, serial: str, kind: str = "") -> str:
+    return f"{_prefix(profile, key_id, kind)}-{_digest(serial)}.json"
 
 
 def lookup(
@@ -316,6 +319,7 @@ def lookup(
     now: dt.datetime,
     margin: int,
     duration: int | None = None,
+    kind: str = "",
 ) -> Session | None:
     """A cached session with more than `margin` seconds left, or None.
 
@@ -323,13 +327,14 @@ def lookup(
     profile and key will do: it was made with one of the caller's devices.
     With a `duration` the user asked for, only a session made with that
     duration will do: a cached 12-hour session is no answer to `--duration 1h`.
+    For a role session (kind "role"), `serial` is the whole request it stands for.
     """
     with opened(base, create=False) as d:
         if d is None:
             return None
-        prefix = _prefix(profile, key_id)
+        prefix = _prefix(profile, key_id, kind)
         names = (
-            [_name(profile, key_id, serial)]
+            [_name(profile, key_id, serial, kind)]
             if serial
             else [n for n in d.names() if _ENTRY.match(n) and n.startswith(prefix)]
         )
@@ -377,13 +382,26 @@ def _read(d: Folder, name: str, profile: str, duration: int | None = None) -> Se
 
 
 def store(
-    base: str, profile: str, key_id: str, serial: str, session: Session, now: dt.datetime, duration: int | None = None
+    base: str,
+    profile: str,
+    key_id: str,
+    serial: str,
+    session: Session,
+    now: dt.datetime,
+    duration: int | None = None,
+    kind: str = "",
+    about: dict[str, str | None] | None = None,
 ) -> None:
-    """Write the entry atomically with mode 0600, and drop expired entries and dead writers' temp files."""
+    """Write the entry atomically with mode 0600, and drop expired entries and dead writers' temp files.
+
+    `about` adds what `mfaenv list` shows of a role session (its ARN, source
+    profile, MFA device): never a secret.
+    """
     doc = {
         "Version": 1,
         "Profile": profile,
         "SerialNumber": serial,
+        **(about or {}),
         "AccessKeyId": session.access_key_id,
         "SecretAccessKey": session.secret_access_key,
         "SessionToken": session.session_token,
@@ -396,7 +414,7 @@ def store(
     with opened(base, create=True) as d:
         assert d is not None
         d.drop_leftovers(STALE)
-        d.write(_name(profile, key_id, serial), json.dumps(doc).encode("utf-8"))
+        d.write(_name(profile, key_id, serial, kind), json.dumps(doc).encode("utf-8"))
         for name in d.names():
             if _ENTRY.match(name):
                 with contextlib.suppress(OSError, ValueError, AttributeError, MfaenvError):
@@ -406,7 +424,8 @@ def store(
 
 
 def forget(base: str, profile: str) -> int:
-    """Delete every entry of `profile`, and every temp file a write left; the number of entries deleted."""
+    """Delete every entry of `profile` (and the role sessions made from it), and every temp file a
+    write left; the number of entries deleted."""
     count = 0
     with opened(base, create=False) as d:
         if d is None:
@@ -417,10 +436,15 @@ def forget(base: str, profile: str) -> int:
         for name in d.names():
             if _ENTRY.match(name):
                 with contextlib.suppress(OSError, ValueError, AttributeError, MfaenvError):
-                    if json.loads(_bytes(d, name)).get("Profile") == profile:
+                    if _belongs(json.loads(_bytes(d, name)), profile):
                         d.unlink(name)
                         count += 1
     return count
+
+
+def _belongs(doc: dict[str, object], profile: str) -> bool:
+    """An entry is a profile's if it is that profile's session, or a role session made from its keys."""
+    return profile in (doc.get("Profile"), doc.get("SourceProfile"))
 
 
 def _bytes(d: Folder, name: str) -> bytes:
@@ -476,7 +500,7 @@ def clear(base: str, profile: str | None) -> int:
                 continue
             if profile is not None:
                 try:
-                    if json.loads(_bytes(d, name)).get("Profile") != profile:
+                    if not _belongs(json.loads(_bytes(d, name)), profile):
                         continue
                 except (OSError, ValueError, AttributeError, MfaenvError):
                     continue  # not readable as this profile's: `clear` without a profile removes it

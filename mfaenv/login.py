@@ -1,6 +1,8 @@
 """The login flow (DESIGN.md steps 1-6): profile, serial, code, duration, STS.
 
-Returns a Session; planning and rendering are the caller's. Questions go to
+Returns a Session; planning and rendering are the caller's. The steps that
+make it (MFA session, role sessions) are in mfaenv.steps; here is what they
+share: the request, the MFA device, the one code, the cache. Questions go to
 the controlling terminal only, so this works under `eval "$(mfaenv login)"`.
 """
 
@@ -11,8 +13,8 @@ import datetime as dt
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 
-from mfaenv import cache, inputs, sts, usedcodes
-from mfaenv.config import SourceProfile, choose_profile, load_profile
+from mfaenv import cache, inputs, roles, steps, sts, usedcodes
+from mfaenv.config import SourceProfile, choose_profile, load_profile, read_profiles
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
 from mfaenv.status import span
@@ -65,85 +67,100 @@ _NO_TTY_HINT = {
 def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime, note: Callable[[str], None] = say) -> Session:
     """A session for the request: from the cache while enough is left, else from STS.
 
+    For a role profile, the chain of steps (mfaenv.steps) ends in the role's session.
     `note` takes what is worth saying once the command has succeeded (the caller
     decides when: a failure afterwards must still be one line).
     """
     # Check what needs no network first, so a typo costs nothing.
-    explicit_duration = req.duration if req.duration is not None else env.get("MFAENV_DURATION")
-    duration_source = "--duration" if req.duration is not None else "MFAENV_DURATION"
-    duration = (
-        inputs.DEFAULT_DURATION
-        if explicit_duration is None
-        else inputs.parse_duration(explicit_duration, source=duration_source)
-    )
     code = _given_code(req.token_code)
     margin = inputs.margin(env)
-    profile = load_profile(choose_profile(req.profile, env), env)
-    configured = _configured_serial(req, env, profile)
-    use_cache = env.get("MFAENV_NO_CACHE", "") in ("", "0")
+    target = roles.resolve(choose_profile(req.profile, env), read_profiles(env))
+    profile = load_profile(target.source, env)
+    configured = _configured_serial(req, env, target, profile)
+    region = inputs.check_region(target.region, f"profile {target.target!r}") if target.region else None
+    top = steps.chain(target, profile, configured, req.duration, env)
     # MFAENV_NO_CACHE=1 touches no cache file at all, used codes included: the way out of a broken cache folder.
-    folder = cache.folder(dict(env)) if use_cache else None
-    region = _profile_region(profile)
-    if folder is not None and not req.fresh:
-        wanted = duration if explicit_duration is not None else None
-        cached = cache.lookup(folder, profile.name, profile.access_key_id, configured, now, margin, wanted)
-        if cached:
-            # So nobody wonders why no code was asked.
-            left = span(int((cached.expiration - now).total_seconds()))
-            note(f"using the cached session for {profile.name}, {left} left; --fresh for a new one")
-            return cached._replace(region=region)
-
-    session, serial, code, duration = _new_session(
-        req, env, folder, profile, configured, code, duration, explicit_duration, now
-    )
-    # The session exists now: a cache that cannot be written must not cost it.
-    if folder is not None:
-        try:
-            cache.store(folder, profile.name, profile.access_key_id, serial, session, now, duration)
-            usedcodes.remember(folder, serial, code, now)
-        except (OSError, MfaenvError) as e:
-            say(f"warning: could not cache the session ({getattr(e, 'strerror', None) or e}); it is not shared")
-    return session._replace(region=region)
-
-
-def _profile_region(profile: SourceProfile) -> str | None:
-    """The profile's own region, which the shell loses when AWS_PROFILE is moved aside."""
-    region = profile.settings.get("region", "").strip()
-    return inputs.check_region(region, f"profile {profile.name!r}") if region else None
-
-
-def _new_session(
-    req: LoginRequest,
-    env: Mapping[str, str],
-    codes: str | None,
-    profile: SourceProfile,
-    configured: str | None,
-    code: str | None,
-    duration: int,
-    explicit_duration: str | None,
-    now: dt.datetime,
-) -> tuple[Session, str, str, int]:
-    # A key file's passphrase (or a keyring's unlock) comes before the code, which expires.
-    profile.secret_access_key  # noqa: B018 - read for its side effect: the store is opened now
+    folder = cache.folder(dict(env)) if env.get("MFAENV_NO_CACHE", "") in ("", "0") else None
     with contextlib.ExitStack() as stack:
-        terminal = _Terminal(stack)
-        if configured:
-            serial, root = configured, inputs.is_root_serial(configured)
+        ctx = Context(req, env, now, margin, folder, target, profile, configured, code, stack)
+        session = top.credentials(ctx)
+    for text in ctx.notes:  # only now: a login that fails says one line, its failure
+        note(text)
+    return session._replace(profile=target.target, region=region)
+
+
+class Context:
+    """What the steps of one login share: the clock, the cache, the MFA device and the one code it may need."""
+
+    def __init__(
+        self,
+        req: LoginRequest,
+        env: Mapping[str, str],
+        now: dt.datetime,
+        margin: int,
+        folder: str | None,
+        target: roles.Chain,
+        source: SourceProfile,
+        serial: str | None,
+        code: str | None,
+        stack: contextlib.ExitStack,
+    ) -> None:
+        self.now, self.margin, self.env = now, margin, env
+        self.folder = folder  # None: MFAENV_NO_CACHE, so no session cache and no used codes
+        self.reuse = not req.fresh
+        self.serial = serial
+        self._req, self._target, self._source, self._code = req, target, source, code
+        self._root = inputs.is_root_serial(serial) if serial else False
+        self._terminal = _Terminal(stack)
+        self.notes: list[str] = []  # said on stderr once the whole login has succeeded
+
+    def mfa_device(self) -> tuple[str, bool]:
+        """The MFA device's serial (looked up in IAM if none is configured), and whether it is root's."""
+        if self.serial is None:
+            self.serial, self._root = _discover_serial(self._source, self._terminal, self.env)
+        return self.serial, self._root
+
+    def code(self, serial: str, why: str = "") -> str:
+        """The one MFA code of this login: given, from a token command, or asked (`why` goes in the question)."""
+        # A key file's passphrase (or a keyring's unlock) comes before the code, which expires.
+        self._source.secret_access_key  # noqa: B018 - read for its side effect: the store is opened now
+        if self._code is not None:
+            _refuse_reused(self.folder, serial, self._code, self.now)
+            return self._code
+        command = _token_command(self._req, self.env, self._target, self._source)
+        if command is None:
+            self._code = _ask_code(self._terminal, serial, self.folder, self.now, why)
         else:
-            serial, root = _discover_serial(profile, terminal, env)
-        if root:
-            if explicit_duration is not None:
-                source = "--duration" if req.duration is not None else "MFAENV_DURATION"
-                duration = inputs.parse_duration(explicit_duration, root=True, source=source)
-            else:
-                duration = min(duration, inputs.MAX_ROOT_DURATION)
-        command = None if code else _token_command(req, env, profile)
-        if code is None and command is None:
-            code = _ask_code(terminal, serial, codes, now)
+            self._code = _code_from_command(*command, self.env)
+            _refuse_reused(self.folder, serial, self._code, self.now)
+        return self._code
+
+    def used(self, serial: str, code: str) -> None:
+        """Remember a code STS accepted, so this machine never sends it again."""
+        if self.folder is not None:
+            self.keep(lambda: usedcodes.remember(self.folder, serial, code, self.now))
+
+    def keep(self, write: Callable[[], None]) -> None:
+        """Run a cache write: the session exists now, and a cache that cannot be written must not cost it."""
+        try:
+            write()
+        except (OSError, MfaenvError) as e:
+            warning = f"warning: could not cache the session ({getattr(e, 'strerror', None) or e}); it is not shared"
+            if warning not in self.notes:
+                self.notes.append(warning)
+
+    def hit(self, name: str, session: Session, signs: str | None = None) -> None:
+        """Say that a cached session answered, so nobody wonders why no code was asked."""
+        left = span(int((session.expiration - self.now).total_seconds()))
+        if signs is None:
+            self.say(f"using the cached session for {name}, {left} left; --fresh for a new one")
         else:
-            code = code or _code_from_command(*command, env)  # type: ignore[misc]
-            _refuse_reused(codes, serial, code, now)
-    return sts.get_session_token(profile, serial, code, duration, now), serial, code, duration
+            self.say(
+                f"using the cached MFA session of {name}, {left} left, for a new session of {signs}; no code needed"
+            )
+
+    def say(self, text: str) -> None:
+        self.notes.append(text)
 
 
 def _refuse_reused(folder: str | None, serial: str, code: str, now: dt.datetime) -> None:
@@ -164,11 +181,17 @@ def _given_code(code: str | None) -> str | None:
     return checked
 
 
-def _configured_serial(req: LoginRequest, env: Mapping[str, str], profile: SourceProfile) -> str | None:
-    """The MFA device's serial from the flag, MFAENV_MFA_SERIAL or the profile; None if unset."""
+def _configured_serial(
+    req: LoginRequest, env: Mapping[str, str], target: roles.Chain, profile: SourceProfile
+) -> str | None:
+    """The MFA device's serial from the flag, MFAENV_MFA_SERIAL or the profiles; None if unset.
+
+    For a role: its own mfa_serial, else the next one down its chain (roles.resolve).
+    """
     for source, value in (
         ("--serial-number", req.serial),
         ("MFAENV_MFA_SERIAL", env.get("MFAENV_MFA_SERIAL")),
+        (f"mfa_serial of profile {target.serial_from!r}", target.mfa_serial),
         (f"mfa_serial of profile {profile.name!r}", profile.mfa_serial),
     ):
         if value:
@@ -246,12 +269,17 @@ def _pick(terminal: _Terminal, devices: list[str]) -> str:
     raise MfaenvError("no MFA device chosen; pass one with --serial-number")
 
 
-def _token_command(req: LoginRequest, env: Mapping[str, str], profile: SourceProfile) -> tuple[str, str] | None:
+def _token_command(
+    req: LoginRequest, env: Mapping[str, str], target: roles.Chain, profile: SourceProfile
+) -> tuple[str, str] | None:
     """(command, where it came from): --token-command, MFAENV_TOKEN_COMMAND, or the profile's
-    `mfaenv_token_command`, so credential_process, cron and the prompt's auto-login get codes too."""
+    `mfaenv_token_command` (a role's, else its source's), so credential_process, cron and the
+    prompt's auto-login get codes too."""
+    own = read_profiles(env).get(target.target, {}) if target.roles else {}
     for source, value in (
         ("--token-command", req.token_command),
         ("MFAENV_TOKEN_COMMAND", env.get("MFAENV_TOKEN_COMMAND")),
+        (f"mfaenv_token_command of profile {target.target!r}", own.get("mfaenv_token_command")),
         (f"mfaenv_token_command of profile {profile.name!r}", profile.settings.get("mfaenv_token_command")),
     ):
         if value and value.strip():
@@ -266,11 +294,11 @@ def _code_from_command(command: str, source: str, env: Mapping[str, str]) -> str
     return code
 
 
-def _ask_code(terminal: _Terminal, serial: str, codes: str | None, now: dt.datetime) -> str:
+def _ask_code(terminal: _Terminal, serial: str, codes: str | None, now: dt.datetime, why: str = "") -> str:
     tty = terminal.get("the MFA code")
     _, wr = tty
     for _ in range(CODE_ATTEMPTS):
-        code = inputs.check_code(ask(tty, f"MFA code for {serial}: "))
+        code = inputs.check_code(ask(tty, f"MFA code for {serial}{why}: "))
         if code and usedcodes.used_at(codes, serial, code, now) is None:
             return code
         wr.write(
