@@ -81,8 +81,8 @@ def _login_options(f: Callable[..., None]) -> Callable[..., None]:
                 "-p",
                 metavar="NAME",
                 shell_complete=_complete_profiles,
-                help="Source profile with long-term keys (default: AWS_PROFILE, else AWS_DEFAULT_PROFILE, "
-                "else the profile of this shell's session (MFAENV_PROFILE), else default).",
+                help="Profile: long-term keys, or a role (role_arn, source_profile) (default: AWS_PROFILE, "
+                "else AWS_DEFAULT_PROFILE, else the profile of this shell's session (MFAENV_PROFILE), else default).",
             ),
             click.option(
                 "--serial-number",
@@ -96,7 +96,8 @@ def _login_options(f: Callable[..., None]) -> Callable[..., None]:
                 "-d",
                 metavar="SPAN",
                 shell_complete=_complete_durations,
-                help="Session length: seconds, or 15m, 12h, 1d12h (default: MFAENV_DURATION, else 12h).",
+                help="Session length: seconds, or 15m, 12h, 1d12h (default: MFAENV_DURATION, else 12h; "
+                "for a role: duration_seconds, else 1h, and over 1h takes a code).",
             ),
             click.option("--fresh", is_flag=True, help="Ask STS for a new session even if a cached one is still good."),
         ]
@@ -198,8 +199,10 @@ def whoami(as_json: bool) -> None:
         return
     for warning in identity.warnings:
         print(f"mfaenv: warning: {warning}", file=sys.stderr)
+    chain = f"role chain: {' -> '.join(identity.chain)}\n" if identity.chain else ""
     commands.write(
         f"{identity.arn}\naccount {identity.account}, user id {identity.user_id}\ncredentials from {identity.source}\n"
+        + chain
     )
 
 

@@ -29,6 +29,24 @@ class Identity:
     user_id: str
     source: str
     warnings: tuple[str, ...]
+    chain: tuple[str, ...] = ()  # for a role: the profiles it came through, source first
+
+
+def chain_of(method: str, env: Mapping[str, str]) -> tuple[str, ...]:
+    """The role chain behind the credentials in effect, read from the config; () when not a role."""
+    from mfaenv import roles
+    from mfaenv.config import read_profiles
+
+    if method == "env" and env.get("MFAENV_PROFILE"):
+        name = env["MFAENV_PROFILE"]
+    elif method == "assume-role":
+        name = env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
+    else:
+        return ()
+    try:
+        return roles.describe(name, read_profiles(env))
+    except MfaenvError:  # unreadable files: whoami still answers who, just not how
+        return ()
 
 
 def source_of(method: str, env: Mapping[str, str]) -> str:
@@ -143,4 +161,4 @@ def whoami(env: Mapping[str, str]) -> Identity:
         # explain() names the profile; here it is whatever the SDK chain chose.
         who = SourceProfile(source_of(method, env), creds.access_key or "????????", "", None, "", {})
         raise explain(e, client, who, "GetCallerIdentity") from None
-    return Identity(arn, account, user_id, source_of(method, env), warnings_for(method, env))
+    return Identity(arn, account, user_id, source_of(method, env), warnings_for(method, env), chain_of(method, env))
