@@ -56,7 +56,7 @@ def test_unknown_shell_from_environment(cli: Mfaenv) -> None:
         ("no-files", "there is no credentials file"),
         ("no-keys", "has no aws_access_key_id"),
         ("no-secret", "has no aws_secret_access_key"),
-        ("role", "it uses role_arn"),
+        ("role", "source_profile 'x' of profile 'default' does not exist"),
         ("session-token", "holds temporary credentials"),
         ("asia", "holds temporary credentials"),
         ("garbage", "cannot parse the credentials file"),
