@@ -167,7 +167,25 @@ def logout(
             raise MfaenvError("--forget needs a profile: this shell has no mfaenv session; pass --profile")
         count = cache.forget(cache.folder(env), name)
         warn(f"forgot {count} cached session(s) of profile {name}")
+        source = _role_source(name, env)
+        if source:
+            warn(
+                f"the MFA session of profile {source} still renews {name} without a code; "
+                f"`mfaenv logout --forget --profile {source}` forgets it and every role session made from it"
+            )
     write(text)
+
+
+def _role_source(name: str, env: dict[str, str]) -> str | None:
+    """The profile with the long-term keys behind role profile `name`; None if it is not a role."""
+    from mfaenv import roles
+    from mfaenv.config import read_profiles
+
+    try:
+        chain = roles.resolve(name, read_profiles(env))
+    except MfaenvError:
+        return None  # a broken config: forgetting still worked
+    return chain.source if chain.roles else None
 
 
 def export(file: str | None = None, label: str | None = None, shell_name: str | None = None) -> None:

@@ -131,11 +131,12 @@ def test_two_roles_one_code(
     assert sts.actions() == ["GetSessionToken", "AssumeRole", "AssumeRole"]
     assert sts.calls[-1].token == role.token and sts.calls[-1].params["ExternalId"] == "audit-7f3e"
 
-    for env, profile, arn in (
-        (admin, "prod-admin", "arn:aws:sts::222222222222:assumed-role/Admin/mfaenv-prod-admin"),
-        (audit, "audit", "arn:aws:sts::333333333333:assumed-role/Audit/mfaenv-audit"),
+    for env, profile, arn, region in (
+        (admin, "prod-admin", "arn:aws:sts::222222222222:assumed-role/Admin/mfaenv-prod-admin", "us-east-1"),
+        (audit, "audit", "arn:aws:sts::333333333333:assumed-role/Audit/mfaenv-audit", "ap-southeast-2"),
     ):
         assert env["MFAENV_PROFILE"] == profile
+        assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == region  # the role profile's, not work's
         assert env["AWS_SECRET_ACCESS_KEY"] != MOTO_SESSION_SECRET  # the role's keys, not the MFA session's
         assert 3500 < _left(env) <= 3605
         assert _caller_arn(env, moto_server) == arn
@@ -149,7 +150,10 @@ def test_two_roles_one_code(
     assert set(docs) == {"work", "prod-admin", "audit"}
     assert docs["prod-admin"]["RoleArn"] == ADMIN and docs["prod-admin"]["SourceProfile"] == "work"
     assert docs["prod-admin"]["SerialNumber"] == user.serial
-    assert docs["prod-admin"]["KeyHint"] == f"{user.key_id[:4]}...{user.key_id[-4:]}"
+    assert docs["prod-admin"]["SourceKey"] == f"{user.key_id[:4]}...{user.key_id[-4:]}"
+    # ... and `mfaenv list` shows them from the cache alone.
+    listing = mfaenv("list").out
+    assert f"role {ADMIN}" in listing and f"role {AUDIT}" in listing and f"MFA {user.serial}" in listing
 
     # Again: the cached role session, no call at all.
     assert mfaenv("login", "--profile", "prod-admin").code == 0
@@ -233,6 +237,23 @@ def test_long_role_session_goes_direct_with_a_code(
     if profile == "prod-admin":
         assert mfaenv("login", "--profile", profile, "--token-code", "112233").code == 0
         assert sts.actions()[1:] == ["GetSessionToken", "AssumeRole"]
+
+
+def test_long_role_session_asks_for_its_code_on_the_terminal(sts: TrustSts, user: IamUser) -> None:
+    child = pexpect.spawn(
+        "bash",
+        ["-c", f'eval "$({PRODUCER} login --profile long-admin)"; echo "profile=$MFAENV_PROFILE"'],
+        env=dict(os.environ),
+        encoding="utf-8",
+        timeout=60,
+    )
+    child.expect_exact(f"MFA code for {user.serial} (a 8h session of long-admin takes its own code): ")
+    child.send(f"{CODE}\r")
+    child.expect_exact("one code per role session")
+    child.expect_exact("profile=long-admin")
+    child.expect(pexpect.EOF)
+    (call,) = sts.calls
+    assert call.action == "AssumeRole" and call.token is None and call.params["TokenCode"] == CODE
 
 
 def test_long_session_over_the_roles_maximum_is_one_line(sts: TrustSts, mfaenv: Mfaenv) -> None:
@@ -341,12 +362,8 @@ def test_aws_cli_boto3_and_js_sdk_see_the_assumed_role(
         f'{sys.executable} -c \'import boto3; print(boto3.client("sts").get_caller_identity()["Arn"])\' && '
         f"{node} {NODE_DIR / 'whoami.mjs'}"
     )
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL_STS": moto_server,
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
+    # No region in the environment: in the shell and under exec the role profile's comes along.
+    env = {**os.environ, "AWS_ENDPOINT_URL_STS": moto_server}
     first = subprocess.run(
         [*MFAENV, "login", "--profile", "work", "--token-code", CODE], capture_output=True, env=env, timeout=60
     )
@@ -394,6 +411,28 @@ def test_auto_login_renews_a_role_without_a_code(sts: TrustSts, mfaenv: Mfaenv, 
     assert sts.actions() == ["GetSessionToken", "AssumeRole", "AssumeRole"]  # renewed from the MFA session
 
 
+# ---- a role session as a named profile ----
+
+
+def test_written_role_profile_works_and_renews_itself(
+    sts: TrustSts, mfaenv: Mfaenv, isolated: Path, moto_server: str
+) -> None:
+    r = mfaenv("login", "--profile", "prod-admin", "--token-code", CODE, "--write-profile", "--no-env")
+    assert r.code == 0 and "[prod-admin-mfa]" in r.err, r
+    import boto3
+
+    written = boto3.Session(profile_name="prod-admin-mfa")
+    arn = written.client("sts", endpoint_url=moto_server).get_caller_identity()["Arn"]
+    assert arn == "arn:aws:sts::222222222222:assumed-role/Admin/mfaenv-prod-admin"
+    assert written.region_name == "us-east-1"
+    # AWS_PROFILE=prod-admin-mfa mfaenv login renews it from the role, with no code.
+    r = mfaenv("login", env={"AWS_PROFILE": "prod-admin-mfa", "MFAENV_MARGIN": "2h"})
+    assert r.code == 0, r
+    assert sts.actions() == ["GetSessionToken", "AssumeRole", "AssumeRole"]
+    renewed = boto3.Session(profile_name="prod-admin-mfa").get_credentials().access_key
+    assert renewed != written.get_credentials().access_key
+
+
 # ---- forgetting ----
 
 
@@ -402,6 +441,7 @@ def test_logout_forget_covers_role_sessions(sts: TrustSts, mfaenv: Mfaenv, isola
     assert mfaenv("login", "--profile", "audit").code == 0
     r = mfaenv("logout", "--forget", env={"MFAENV_PROFILE": "prod-admin"})
     assert "forgot 1 cached session(s) of profile prod-admin" in r.err, r
+    assert "the MFA session of profile work still renews prod-admin without a code" in r.err
     assert {d["Profile"] for d in _entries(isolated)} == {"work", "audit"}
     # Forgetting the source forgets the role sessions made from it too.
     r = mfaenv("logout", "--forget", "--profile", "work")
