@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         def used(self, serial: str, code: str) -> None: ...
         def keep(self, write: object) -> None: ...
         def hit(self, name: str, session: Session, signs: str | None = None) -> None: ...
+        def say(self, text: str) -> None: ...  # a note for stderr, once the login has succeeded
 
 
 class MfaSession:
@@ -146,7 +147,6 @@ class AssumeRole:
             signer = assume.Signer(src, None, f"the long-term keys of profile {src.name!r}")
             session, arn = assume.assume_role(signer, role, self.region, self.duration, (serial, code), ctx.now)
             ctx.used(serial, code)
-            # Said after the call, so that a failure stays one line.
             ctx.say(
                 f"a {span} role session is over the 1-hour limit for roles assumed from an MFA session, so "
                 f"profile {role.profile!r} was assumed with the long-term keys of {src.name!r} and an MFA code: "

@@ -447,6 +447,11 @@ def test_logout_forget_covers_role_sessions(sts: TrustSts, mfaenv: Mfaenv, isola
     r = mfaenv("logout", "--forget", "--profile", "work")
     assert "forgot 2 cached session(s) of profile work" in r.err, r
     assert _entries(isolated) == []
+    # `mfaenv clear work` likewise.
+    assert mfaenv("login", "--profile", "audit", "--token-code", "202122").code == 0
+    r = mfaenv("clear", "work")
+    assert "removed 2 cached session(s) of profile work" in r.err, r
+    assert _entries(isolated) == []
 
 
 def test_loose_role_entry_is_refused(sts: TrustSts, mfaenv: Mfaenv, isolated: Path) -> None:
@@ -524,7 +529,9 @@ def test_trust_policy_refusals_are_one_line(
     for k, v in change.items():
         setattr(sts.roles[role], k, v)
     profile = {AUDIT: "audit", ADMIN: "prod-admin", READONLY: "prod-readonly"}[role]
-    line = mfaenv.fails("login", "--profile", profile, "--token-code", CODE, code=3)
+    # The morning's MFA session signs, from the cache: a refusal is still one line (no "using the cached ...").
+    assert mfaenv("login", "--profile", "work", "--token-code", CODE).code == 0
+    line = mfaenv.fails("login", "--profile", profile, code=3)
     assert "AWS denied AssumeRole: the trust policy of role" in line and words in line
 
 
@@ -588,3 +595,42 @@ def test_cached_role_login_imports_no_botocore(sts: TrustSts, mfaenv: Mfaenv) ->
     imported = {line.split("|")[-1].strip().split(".")[0] for line in p.stderr.decode().splitlines() if "|" in line}
     assert "mfaenv" in imported and not {"boto3", "botocore", "click"} & imported
     assert len(sts.calls) == 3
+
+
+# ---- reading the profiles (pure) ----
+
+
+def test_chains_are_read_as_botocore_reads_them() -> None:
+    from mfaenv import roles
+
+    profiles = {
+        "work": {
+            "aws_access_key_id": "AKIAEXAMPLEEXAMPLE01",
+            "aws_secret_access_key": "s",
+            "mfa_serial": "arn:aws:iam::111111111111:mfa/w",
+        },
+        "admin": {"role_arn": ADMIN, "source_profile": "work", "mfa_serial": "arn:aws:iam::111111111111:mfa/a"},
+        "ro": {"role_arn": READONLY, "source_profile": "admin", "region": "eu-north-1"},
+        # A source with keys and a role_arn of its own: its keys win (botocore), no third hop.
+        "keyed": {"role_arn": AUDIT, "aws_access_key_id": "AKIAEXAMPLEEXAMPLE02", "aws_secret_access_key": "s"},
+        "via-keyed": {"role_arn": LONG, "source_profile": "keyed"},
+        # A role profile naming itself as its source uses its own keys.
+        "self": {
+            "role_arn": LONG,
+            "source_profile": "self",
+            "aws_access_key_id": "AKIAEXAMPLEEXAMPLE03",
+            "aws_secret_access_key": "s",
+        },
+        "loop": {"role_arn": LONG, "source_profile": "loop"},
+    }
+    ro = roles.resolve("ro", profiles)
+    assert (ro.source, [r.profile for r in ro.roles], ro.region) == ("work", ["admin", "ro"], "eu-north-1")
+    assert (ro.mfa_serial, ro.serial_from) == ("arn:aws:iam::111111111111:mfa/a", "admin")  # the next one down
+    assert roles.resolve("work", profiles).roles == ()
+    assert [r.profile for r in roles.resolve("via-keyed", profiles).roles] == ["via-keyed"]
+    self_chain = roles.resolve("self", profiles)
+    assert (self_chain.source, [r.profile for r in self_chain.roles]) == ("self", ["self"])
+    with pytest.raises(roles.MfaenvError, match=r"loop \(loop -> loop\)"):
+        roles.resolve("loop", profiles)
+    assert roles.describe("ro", profiles) == ("work (long-term keys)", f"admin ({ADMIN})", f"ro ({READONLY})")
+    assert ro.roles[0].session_name == "mfaenv-admin" and ro.roles[0].duration is None
