@@ -535,6 +535,29 @@ def test_trust_policy_refusals_are_one_line(
     assert "AWS denied AssumeRole: the trust policy of role" in line and words in line
 
 
+@pytest.mark.parametrize(
+    ("answer", "code", "words"),
+    [
+        ("expired-token", 3, "STS no longer accepts the MFA session of profile 'work', which signs AssumeRole of role"),
+        ("unknown-key", 3, "STS no longer accepts the MFA session of profile 'work'"),
+        ("throttled", 5, "is throttling requests"),
+        ("garbage", 5, "answered with something that is not an STS response"),
+        ("truncated", 5, "answered with something that is not an STS response"),
+        ("slow", 4, "did not answer in time"),
+    ],
+)
+def test_role_renewal_against_a_failing_sts_is_one_line(
+    sts: TrustSts, mfaenv: Mfaenv, answer: str, code: int, words: str
+) -> None:
+    from tests.faultsts import FaultSts
+
+    assert mfaenv("login", "--profile", "work", "--token-code", CODE).code == 0
+    with FaultSts(answer).running() as fault:
+        env = {"AWS_ENDPOINT_URL_STS": fault.url, "MFAENV_READ_TIMEOUT": "1"}
+        line = mfaenv.fails("login", "--profile", "prod-admin", code=code, env=env)
+    assert words in line and fault.hits >= 1
+
+
 def test_source_without_an_mfa_device(
     moto_server: str, mfaenv: Mfaenv, isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
