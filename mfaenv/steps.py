@@ -78,7 +78,6 @@ class MfaSession:
         from mfaenv import sts
 
         session = sts.get_session_token(src, serial, code, duration, ctx.now)
-        ctx.used(serial, code)
         if ctx.folder is not None:
             folder = ctx.folder
             ctx.keep(
@@ -93,6 +92,7 @@ class MfaSession:
                     about={"Kind": "mfa-session"},
                 )
             )
+        ctx.used(serial, code)  # after the session: a write killed midway leaves the session's file, not this
         return session
 
 
@@ -146,7 +146,7 @@ class AssumeRole:
             code = ctx.code(serial, f" (a {span} session of {role.profile} takes its own code)")
             signer = assume.Signer(src, None, f"the long-term keys of profile {src.name!r}")
             session, arn = assume.assume_role(signer, role, self.region, self.duration, (serial, code), ctx.now)
-            ctx.used(serial, code)
+            used: tuple[str, str] | None = (serial, code)
             ctx.say(
                 f"a {span} role session is over the 1-hour limit for roles assumed from an MFA session, so "
                 f"profile {role.profile!r} was assumed with the long-term keys of {src.name!r} and an MFA code: "
@@ -157,7 +157,7 @@ class AssumeRole:
             via = self.below.role.profile if isinstance(self.below, AssumeRole) else None
             signer = assume.Signer(src, signed_by, self.below.label, via)
             session, arn = assume.assume_role(signer, role, self.region, self.duration, None, ctx.now)
-            serial = ctx.serial
+            serial, used = ctx.serial, None
         about = {
             "Kind": "role",
             "SourceProfile": src.name,
@@ -174,6 +174,8 @@ class AssumeRole:
                     folder, role.profile, src.access_key_id, key, session, ctx.now, length, "role", about
                 )
             )
+        if used is not None:
+            ctx.used(*used)
         return session
 
 
