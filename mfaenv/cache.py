@@ -511,13 +511,23 @@ def clear(base: str, profile: str | None) -> int:
 
 
 def forget_key(base: str, profile: str, key_id: str) -> int:
-    """Delete the entries of one long-term key of `profile` (after `rotate` retired it); the number deleted."""
+    """Delete the entries of one long-term key of `profile` (after `rotate` retired it), the role
+    sessions it signed for included; the number deleted."""
     count = 0
+    hint = f"{key_id[:4]}...{key_id[-4:]}"
     with opened(base, create=False) as d:
         if d is None:
             return 0
         for name in d.names():
-            if _ENTRY.match(name) and name.startswith(_prefix(profile, key_id) + "-"):
+            if not _ENTRY.match(name):
+                continue
+            mine = name.startswith(_prefix(profile, key_id) + "-")
+            if not mine:
+                with contextlib.suppress(OSError, ValueError, AttributeError, MfaenvError):
+                    doc = json.loads(_bytes(d, name))
+                    # A role session is named by its own profile: known by its source and key.
+                    mine = doc.get("SourceProfile") == profile and doc.get("SourceKey") == hint
+            if mine:
                 with contextlib.suppress(OSError):
                     d.unlink(name)
                     count += 1

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import click
 
 from mfaenv import __version__, commands
-from mfaenv.errors import Exit, MfaenvError
+from mfaenv.errors import Exit, MfaenvError, oneline
 from mfaenv.plan import plan_login
 
 
@@ -198,12 +198,14 @@ def whoami(as_json: bool) -> None:
         commands.write(json.dumps(dataclasses.asdict(identity)) + "\n")
         return
     for warning in identity.warnings:
-        print(f"mfaenv: warning: {warning}", file=sys.stderr)
-    chain = f"role chain: {' -> '.join(identity.chain)}\n" if identity.chain else ""
-    commands.write(
-        f"{identity.arn}\naccount {identity.account}, user id {identity.user_id}\ncredentials from {identity.source}\n"
-        + chain
-    )
+        print(f"mfaenv: warning: {oneline(warning)}", file=sys.stderr)
+    chain = [f"role chain: {' -> '.join(identity.chain)}"] if identity.chain else []
+    lines = [
+        identity.arn,
+        f"account {identity.account}, user id {identity.user_id}",
+        f"credentials from {identity.source}",
+    ]
+    commands.write("".join(oneline(line) + "\n" for line in lines + chain))
 
 
 @main.command("exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})

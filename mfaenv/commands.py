@@ -13,7 +13,7 @@ import os
 import sys
 
 from mfaenv import inputs
-from mfaenv.errors import MfaenvError, PipeClosed
+from mfaenv.errors import MfaenvError, PipeClosed, oneline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (8 ms)
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def write(text: str) -> None:
 
 
 def warn(message: str) -> None:
-    print(f"mfaenv: {message}", file=sys.stderr)
+    print(f"mfaenv: {oneline(message)}", file=sys.stderr)
 
 
 def session(

@@ -37,3 +37,11 @@ class PipeClosed(Exception):
 
 class UnrepresentableValue(MfaenvError):
     """A value the chosen shell cannot hold exactly (e.g. a newline in tcsh)."""
+
+
+def oneline(text: str) -> str:
+    """`text` with every control character escaped (`\\n`, `\\x1b`, ...): a message stays one line,
+    and a name from a file or the environment cannot move the cursor or retitle the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)

@@ -148,7 +148,11 @@ def _want_process(name: str, cfg: str, flag: bool | None) -> bool:
 
 def _drop_replaced(name: str, old: Mapping[str, str], key_id: str) -> None:
     """A key that `add` replaced: its secret leaves the store it was in."""
-    for old_id in {old.get(keystore.MARKER, ""), old.get(keystore.RETIRED, "")} - {"", key_id}:
+    for old_id in {old.get(keystore.MARKER, "").strip(), old.get(keystore.RETIRED, "").strip()} - {"", key_id}:
+        try:
+            old_id = keystore.check_key_id(old_id, f"the replaced key of profile {name!r}")
+        except MfaenvError:
+            continue  # not a key id: nothing of ours is stored under it
         kind = old.get(keystore.BACKEND) or "system"
         try:
             keystore.open_store(kind).delete(name, old_id)
@@ -165,6 +169,9 @@ def remove(profile: str, env: Mapping[str, str], yes: bool = False) -> None:
     if not values.get(keystore.MARKER, "").strip():
         raise MfaenvError(f"profile {name!r} keeps no keys in a keyring ({cfg} has no {keystore.MARKER} for it)")
     key_id = keystore.check_key_id(values[keystore.MARKER], f"{keystore.MARKER} of profile {name!r}")
+    retired = values.get(keystore.RETIRED, "").strip()
+    if retired:  # checked before anything is deleted: a planted name must not stop us halfway
+        retired = keystore.check_key_id(retired, f"{keystore.RETIRED} of profile {name!r}")
     kind = keystore.kind_of(values)
     store = keystore.open_store(kind)
     if not yes:
@@ -179,7 +186,6 @@ def remove(profile: str, env: Mapping[str, str], yes: bool = False) -> None:
         if answer.strip().lower() not in ("y", "yes"):
             raise MfaenvError("nothing removed")
     gone = store.delete(name, key_id)
-    retired = values.get(keystore.RETIRED, "").strip()
     if retired:
         store.delete(name, retired)
     changes: dict[str, str | None] = dict.fromkeys((keystore.MARKER, keystore.BACKEND, keystore.RETIRED))

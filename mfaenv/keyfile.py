@@ -24,6 +24,7 @@ import base64
 import contextlib
 import json
 import os
+import stat
 import sys
 
 from mfaenv.errors import Exit, MfaenvError
@@ -96,13 +97,17 @@ class KeyFile:
 
     def _load(self) -> dict[str, Any] | None:
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            # No link followed, no FIFO waited on: the folder may be reachable by others.
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
             return None
         except OSError as e:
             raise MfaenvError(f"cannot read the {self.name}: {e.strerror}") from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise MfaenvError(f"refusing the {self.name}: {self.path} is not a regular file; move it away")
         with os.fdopen(fd, "rb") as f:
-            info = os.fstat(f.fileno())
             if os.name != "nt" and (info.st_uid != os.getuid() or info.st_mode & 0o077):
                 raise MfaenvError(
                     f"refusing the {self.name}: it must belong to you and be readable by you only (chmod 600)"
@@ -178,13 +183,35 @@ class KeyFile:
     def _locked(self) -> Iterator[None]:
         from filelock import FileLock, Timeout
 
+        from mfaenv.credfile import _check_lock
+
         folder = os.path.dirname(self.path)
         os.makedirs(folder, mode=0o700, exist_ok=True)
+        _check_folder(folder, self.name)
+        lock = self.path + ".lock"
+        _check_lock(lock)
         try:
-            with FileLock(self.path + ".lock", timeout=LOCK_TIMEOUT, mode=0o600):
+            with FileLock(lock, timeout=LOCK_TIMEOUT, mode=0o600):
                 yield
         except Timeout:
-            raise MfaenvError(f"another process holds {self.path}.lock for over {LOCK_TIMEOUT} s; try again") from None
+            raise MfaenvError(f"another process holds {lock} for over {LOCK_TIMEOUT} s; try again") from None
+        except OSError as e:  # swapped after the check
+            raise MfaenvError(f"cannot use the lock file {lock}: {e.strerror}; delete it and try again") from None
+
+
+def _check_folder(folder: str, what: str) -> None:
+    """The key file's folder is the user's own and nobody else can write it, as ssh wants of ~/.ssh:
+    anyone who can write there can swap, plant or delete the file."""
+    if os.name == "nt":
+        return
+    info = os.lstat(folder)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise MfaenvError(f"refusing the folder of the {what}, {folder}: it is not a plain folder; use another path")
+    if info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise MfaenvError(
+            f"refusing the folder of the {what}, {folder}: it must be yours and writable by you only "
+            f"(chmod go-w {folder}), or set MFAENV_KEYFILE to a path in a private folder"
+        )
 
 
 def _service(profile: str) -> str:

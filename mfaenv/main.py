@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from mfaenv.errors import Exit, MfaenvError, PipeClosed
+from mfaenv.errors import Exit, MfaenvError, PipeClosed, oneline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
             import traceback
 
             traceback.print_exc()
-        print(f"mfaenv: {e.message}", file=sys.stderr)
+        print(f"mfaenv: {oneline(e.message)}", file=sys.stderr)
         code = int(e.code)
     except KeyboardInterrupt:
         print("\nmfaenv: interrupted", file=sys.stderr)
@@ -126,7 +126,7 @@ def _click(args: list[str]) -> int:
     except click.ClickException as e:
         misplaced = _misplaced(e, args, main)
         hint = f"; see `{e.ctx.command_path} --help`" if isinstance(e, click.UsageError) and e.ctx else ""
-        print(f"mfaenv: {misplaced or e.format_message().rstrip('.') + hint}", file=sys.stderr)
+        print(f"mfaenv: {oneline(misplaced or e.format_message().rstrip('.') + hint)}", file=sys.stderr)
         return int(Exit.INPUT)
     except click.Abort:
         print("mfaenv: interrupted", file=sys.stderr)

@@ -42,6 +42,7 @@ class KeyringKeys:
         self.kind = keystore.kind_of(profile.settings)
         self.store = keystore.open_store(self.kind)
         self.where = f"the {self.kind} store"
+        self.retired_setting = keystore.RETIRED
 
     def retired(self) -> str | None:
         return self.profile.settings.get(keystore.RETIRED, "").strip() or None
@@ -72,6 +73,7 @@ class FileKeys:
     def __init__(self, profile: SourceProfile, path: Path, values: Mapping[str, str]) -> None:
         self.profile, self.path, self.values = profile, path, values
         self.where = str(path)
+        self.retired_setting = _RETIRED_ID
 
     def retired(self) -> str | None:
         return self.values.get(_RETIRED_ID, "").strip() or None
@@ -127,7 +129,14 @@ def rotate(env: Mapping[str, str], profile: str | None = None, **login_opts: obj
         )
     folder = cache.folder(dict(env))
     retired = keys.retired()
-    if retired:
+    if retired is not None:
+        # Read from a file: a key id of the right shape, and never the key in use.
+        retired = keystore.check_key_id(retired, f"the retired key of profile {source.name!r}")
+        if retired == current:
+            raise MfaenvError(
+                f"profile {source.name!r} names its own key {current} as retired; nothing was deleted: remove the "
+                f"`{keys.retired_setting}` line from {keys.where} if the rotation is over"
+            )
         _delete_old(source, session, user, retired, ids, keys, folder)
         say(f"finished the rotation that was interrupted: deleted {retired}; profile {source.name!r} uses {current}")
         return
@@ -144,6 +153,14 @@ def rotate(env: Mapping[str, str], profile: str | None = None, **login_opts: obj
         )
     else:
         pending = sts.create_access_key(source, session, user)
+        if pending[0] in ids:
+            # An answer naming a key that exists already (the one in use): storing it would
+            # overwrite that key's secret, and the last step would delete the key in use.
+            raise MfaenvError(
+                f"IAM answered CreateAccessKey with the existing key {pending[0]}; nothing was stored or deleted; "
+                "check the endpoint, and the user's keys",
+                Exit.AWS,
+            )
         keys.put_pending(*pending)
     new_id, new_secret = pending
     _wait_until_it_works(source, new_id, new_secret, owner, env)

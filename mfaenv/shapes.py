@@ -90,9 +90,9 @@ def timestamp(value: object, field: str = "Expiration") -> dt.datetime:
             zone = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
         micro = int((fraction or "0").ljust(6, "0")[:6])
         when = dt.datetime(*(int(p) for p in parts), micro, tzinfo=zone)  # type: ignore[misc]
-    except ValueError:  # month 13, hour 25, an offset of a day or more
+        return when.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):  # month 13, hour 25, an offset of a day or more, past year 9999 in UTC
         raise BadShape(field, "is not an ISO 8601 timestamp") from None
-    return when.astimezone(dt.timezone.utc)
 
 
 def _present(fields: Mapping[str, object], field: str) -> str:

@@ -130,6 +130,10 @@ def get_session_token(profile: SourceProfile, serial: str, code: str, duration: 
     return session_from_reply(reply, profile.name, now, _not_an_answer(client))
 
 
+#: GetSessionToken's longest session (129,600 s), plus an hour for clocks that disagree.
+LONGEST_SESSION = 129_600 + 3_600
+
+
 def session_from_reply(reply: dict[str, Any], profile: str, now: dt.datetime, not_an_answer: str) -> Session:
     creds = reply.get("Credentials")
     try:
@@ -141,6 +145,13 @@ def session_from_reply(reply: dict[str, Any], profile: str, now: dt.datetime, no
     if session.expiration <= now:
         raise MfaenvError(
             f"STS returned a session that expired at {session.expiration:%Y-%m-%d %H:%M:%S %Z}; check this machine's clock",
+            Exit.AWS,
+        )
+    if session.expiration > now + dt.timedelta(seconds=LONGEST_SESSION):
+        # No STS session lasts longer (GetSessionToken's 36 h); such a one would be cached forever.
+        raise MfaenvError(
+            f"STS returned a session that ends at {session.expiration:%Y-%m-%d %H:%M:%S %Z}, later than STS "
+            "allows; check the endpoint, and this machine's clock",
             Exit.AWS,
         )
     return session

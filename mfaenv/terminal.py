@@ -11,7 +11,7 @@ import contextlib
 import os
 import sys
 
-from mfaenv.errors import MfaenvError
+from mfaenv.errors import MfaenvError, oneline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def _line_mode(rd: TextIO) -> Iterator[None]:
 
 def say(text: str) -> None:
     """A message for the user on stderr (never stdout, which the shell evaluates)."""
-    print(f"mfaenv: {text}", file=sys.stderr)
+    print(f"mfaenv: {oneline(text)}", file=sys.stderr)
 
 
 def run_token_command(command: str, env: Mapping[str, str], source: str = "--token-command") -> str:

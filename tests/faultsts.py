@@ -6,6 +6,7 @@ user meets come from here, in the XML STS sends: same codes, same messages.
 
 from __future__ import annotations
 
+import datetime as dt
 import http.server
 import socket
 import struct
@@ -55,6 +56,10 @@ def mfa_devices_doc(*serials: str) -> bytes:
 
 
 # Printable ASCII without blanks, as STS keys are, but every character a shell quotes.
+#: When the good answers' sessions end: 12 hours from now, as STS would say (a session
+#: ending decades away is refused as no STS answer).
+SOON = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
 TRICKY_SECRET = 'tr!cky\'$x`y\\z"q"!!%p'
 #: What a hostile endpoint hides behind carriage returns: a new profile that runs a command.
 INJECTED = '[evil]&#13;credential_process = sh -c "touch PWN"'
@@ -99,21 +104,21 @@ ANSWERS: dict[str, tuple[int, bytes]] = {
     "500": (500, error_doc("InternalFailure", "An internal error occurred.", "Receiver")),
     "503": (503, error_doc("ServiceUnavailable", "Service unavailable", "Receiver")),
     "garbage": (200, b"\x00\xffthis is not xml<<<"),
-    "truncated": (200, session_doc("2099-01-01T00:00:00Z")[:150]),
+    "truncated": (200, session_doc(SOON)[:150]),
     "expired-session": (200, session_doc("2001-01-01T00:00:00Z")),
-    "ok": (200, session_doc("2099-01-01T00:00:00Z")),
+    "ok": (200, session_doc(SOON)),
     # A secret no real STS sends, to prove the hooks evaluate what they are given exactly.
-    "tricky": (200, session_doc("2099-01-01T00:00:00Z", secret=TRICKY_SECRET)),
+    "tricky": (200, session_doc(SOON, secret=TRICKY_SECRET)),
     # Answers that parse as XML but must not be believed (issue 10).
     "html-200": (200, b"<html><body><h1>Welcome</h1><p>Accept the terms to use this Wi-Fi</p></body></html>"),
     "bad-expiration": (200, session_doc("soon")),
-    "cr-token": (200, session_doc("2099-01-01T00:00:00Z", token=f"TOK&#13;{INJECTED}&#13;")),
-    "lf-secret": (200, session_doc("2099-01-01T00:00:00Z", secret=f"S&#10;{INJECTED}")),
-    "oversized-token": (200, session_doc("2099-01-01T00:00:00Z", token="A" * 200_000)),
-    "bad-key-id": (200, session_doc("2099-01-01T00:00:00Z", key="ASIA;touch PWN;#FAULT")),
-    "short-key-id": (200, session_doc("2099-01-01T00:00:00Z", key="ASIA1")),
-    "blank-secret": (200, session_doc("2099-01-01T00:00:00Z", secret="fault secret")),
-    "non-ascii-token": (200, session_doc("2099-01-01T00:00:00Z", token="FwoG\u00e9TOKEN")),
+    "cr-token": (200, session_doc(SOON, token=f"TOK&#13;{INJECTED}&#13;")),
+    "lf-secret": (200, session_doc(SOON, secret=f"S&#10;{INJECTED}")),
+    "oversized-token": (200, session_doc(SOON, token="A" * 200_000)),
+    "bad-key-id": (200, session_doc(SOON, key="ASIA;touch PWN;#FAULT")),
+    "short-key-id": (200, session_doc(SOON, key="ASIA1")),
+    "blank-secret": (200, session_doc(SOON, secret="fault secret")),
+    "non-ascii-token": (200, session_doc(SOON, token="FwoG\u00e9TOKEN")),
     # An error whose message would rewrite the terminal line, and go on for pages.
     "denied-controls": (
         403,

@@ -326,7 +326,7 @@ def test_tcsh_hook_login_prompt_logout(user: IamUser, tmp_path: Path) -> None:
     assert "bad=2" in out and "ok=0" in out, p
     assert f"\n{TRICKY_SECRET}\n" in out
     assert "kept=1" in out
-    assert re.search(r"prompt=\[aws:default [0-9]+h[0-9]{2}m T> \]", out), out  # the session ends in 2099
+    assert re.search(r"prompt=\[aws:default [0-9]+h[0-9]{2}m T> \]", out), out  # the session ends in 12 hours
     assert "after=[T> ]" in out and "gone" in out
     assert "--token-code must be the 6 digits" in p.stderr
 
