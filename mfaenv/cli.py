@@ -295,7 +295,7 @@ _keyring_option = click.option(
 
 
 @main.command()
-@click.argument("profile")
+@click.argument("profile", shell_complete=_complete_profiles)
 @click.option("--from-credentials-file", is_flag=True, help="Move the profile's keys out of ~/.aws/credentials.")
 @click.option(
     "--credential-process/--no-credential-process",
@@ -314,7 +314,7 @@ def add(profile: str, **opts: Any) -> None:
 
 
 @main.command()
-@click.argument("profile")
+@click.argument("profile", shell_complete=_complete_profiles)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting.")
 def remove(profile: str, yes: bool) -> None:
     """Delete PROFILE's keys from the keyring (the key stays valid in IAM)."""
@@ -324,7 +324,7 @@ def remove(profile: str, yes: bool) -> None:
 
 
 @main.command()
-@click.argument("profile_arg", metavar="[PROFILE]", required=False)
+@click.argument("profile_arg", metavar="[PROFILE]", required=False, shell_complete=_complete_profiles)
 @_login_options
 def rotate(profile_arg: str | None, **opts: Any) -> None:
     """Replace PROFILE's access key with a new one (CreateAccessKey, check, DeleteAccessKey).

@@ -350,6 +350,18 @@ def clear(profile: str | None = None) -> None:
     """Delete cached sessions (all, or a profile's) and say what went."""
     from mfaenv import cache
 
-    count = cache.clear(cache.folder(dict(os.environ)), profile)
+    env = dict(os.environ)
+    count = cache.clear(cache.folder(env), profile)
     what = f"of profile {profile}" if profile else "in all"
     warn(f"removed {count} cached session(s) {what}")
+    if profile and not count:
+        from mfaenv.config import _profiles
+
+        try:
+            known = _profiles(env)[0]
+        except MfaenvError:
+            return
+        if profile not in known:  # a typo, most likely: name what there is, as login does
+            warn(
+                f"the AWS files have no profile {profile!r} either; known profiles: {', '.join(sorted(known)) or 'none'}"
+            )

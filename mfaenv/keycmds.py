@@ -93,7 +93,10 @@ def add(
         if _which("mfaenv") is None:
             say("warning: `mfaenv` is not on PATH, so the AWS CLI cannot run that credential_process")
     else:
-        say(f"to give the AWS CLI and SDKs the MFA session: `mfaenv add {name} --credential-process`")
+        say(
+            f"to give the AWS CLI and SDKs the MFA session, add `credential_process = {line}` "
+            f"to [{config_section(name)}] of {cfg}"
+        )
 
 
 def _from_file(name: str, values: Mapping[str, str], path: str) -> tuple[str, str]:

@@ -117,7 +117,7 @@ class Context:
     def mfa_device(self) -> tuple[str, bool]:
         """The MFA device's serial (looked up in IAM if none is configured), and whether it is root's."""
         if self.serial is None:
-            self.serial, self._root = _discover_serial(self._source, self._terminal, self.env)
+            self.serial, self._root = _discover_serial(self._source, self._terminal, self.env, self.say)
         return self.serial, self._root
 
     def code(self, serial: str, why: str = "") -> str:
@@ -199,7 +199,9 @@ def _configured_serial(
     return None
 
 
-def _discover_serial(profile: SourceProfile, terminal: _Terminal, env: Mapping[str, str]) -> tuple[str, bool]:
+def _discover_serial(
+    profile: SourceProfile, terminal: _Terminal, env: Mapping[str, str], note: Callable[[str], None]
+) -> tuple[str, bool]:
     """The serial of the caller's MFA device, from IAM, and whether the caller is root."""
     # No serial configured: ask IAM which devices the caller has. The usual
     # force-MFA policy allows this without MFA. GetCallerIdentity first, because
@@ -211,7 +213,7 @@ def _discover_serial(profile: SourceProfile, terminal: _Terminal, env: Mapping[s
     if not devices:
         raise MfaenvError(f"{arn} has no MFA device; assign one in the IAM console, or pass --serial-number")
     serial = devices[0] if len(devices) == 1 else _pick(terminal, devices)
-    _offer_to_save(terminal, profile, serial, env)
+    _offer_to_save(terminal, profile, serial, env, note)
     return serial, root or inputs.is_root_serial(serial)
 
 
@@ -232,7 +234,9 @@ def _checked_serials(serials: list[str]) -> list[str]:
     return checked
 
 
-def _offer_to_save(terminal: _Terminal, profile: SourceProfile, serial: str, env: Mapping[str, str]) -> None:
+def _offer_to_save(
+    terminal: _Terminal, profile: SourceProfile, serial: str, env: Mapping[str, str], note: Callable[[str], None]
+) -> None:
     """Offer to save the serial as mfa_serial, so the next login skips the IAM lookup."""
     from mfaenv.config import config_paths
 
@@ -240,7 +244,8 @@ def _offer_to_save(terminal: _Terminal, profile: SourceProfile, serial: str, env
     try:
         tty = terminal.get("an answer")
     except MfaenvError:
-        say(f"using MFA device {serial}; add `mfa_serial = {serial}` to profile {profile.name!r} to skip this lookup")
+        # A note for after success: with no terminal, a code question may still fail.
+        note(f"using MFA device {serial}; add `mfa_serial = {serial}` to profile {profile.name!r} to skip this lookup")
         return
     answer = ask(tty, f"Save {serial} as mfa_serial of profile {profile.name!r} in {path}? [y/N] ")
     if answer.strip().lower() in ("y", "yes"):

@@ -334,3 +334,22 @@ def test_exec_of_a_missing_command_is_one_line_after_a_cached_login(work: IamUse
     assert mfaenv("login", "--token-code", CODE).code == 0
     line = mfaenv.fails("exec", "--", "no-such-command-here", code=127)
     assert line == "mfaenv: cannot run no-such-command-here: command not found"
+
+
+def test_the_readmes_roles_config_reads_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's Roles block, pasted as a user would, means what it says to botocore and to mfaenv."""
+    import botocore.session
+
+    from mfaenv import inputs
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = text.split("### Roles", 1)[1].split("```ini\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "config").write_text(block)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    profiles = botocore.session.Session().full_config["profiles"]
+    assert profiles["prod-admin"]["source_profile"] == "work"
+    assert profiles["prod-readonly"]["source_profile"] == "prod-admin"
+    assert {profiles[p]["region"] for p in ("prod-admin", "prod-readonly")} == {"us-east-1"}
+    for name in ("work", "prod-admin"):
+        inputs.check_serial(profiles[name]["mfa_serial"], f"the README's {name}")

@@ -133,11 +133,7 @@ def test_zsh_completes_at_a_real_tab_with_the_hook(profiles: Path, isolated: Pat
     require("zsh")
     zdot = isolated / "zdot"
     zdot.mkdir()
-    (zdot / ".zshrc").write_text(
-        "autoload -Uz compinit && compinit -u\n"
-        'eval "$(mfaenv init zsh)"\n'
-        "PROMPT='%% '\n"
-    )
+    (zdot / ".zshrc").write_text("autoload -Uz compinit && compinit -u\neval \"$(mfaenv init zsh)\"\nPROMPT='%% '\n")
     env = {**os.environ, "ZDOTDIR": str(zdot), "PATH": f"{BIN}:{os.environ['PATH']}", "TERM": "dumb"}
     child = pexpect.spawn("zsh", ["-i"], env=env, timeout=30, encoding="utf-8")
     try:
@@ -149,3 +145,8 @@ def test_zsh_completes_at_a_real_tab_with_the_hook(profiles: Path, isolated: Pat
         child.expect("login")
     finally:
         child.close(force=True)
+
+
+def test_key_commands_complete_profiles(profiles: Path) -> None:
+    for command in ("rotate", "remove", "add", "clear"):
+        assert _bash_complete(f"mfaenv {command} wo", DOCUMENTED) == ["wonder", "work", "workshop"], command

@@ -163,3 +163,11 @@ def test_names_from_the_environment_and_files_cannot_add_lines_or_escapes(work: 
         f.write("[profile evil\x1b]0;PWNED\x07]\nregion = eu-west-1\n")
     line = run.fails("login", "--profile", "nope", code=2)
     assert "\x1b" not in line and "\\x1b" in line
+
+
+def test_a_looked_up_device_is_no_second_line_on_failure(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+    (isolated / ".aws" / "config").write_text("[default]\nregion = eu-west-1\n")  # no mfa_serial: IAM is asked
+    line = mfaenv.fails("login", code=2)  # no terminal, no code: one line, the note waits for success
+    assert "no terminal to ask for the MFA code" in line
+    r = mfaenv("login", "--token-code", CODE)
+    assert r.code == 0 and f"using MFA device {user.serial}" in r.err

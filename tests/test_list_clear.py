@@ -93,3 +93,12 @@ def test_damaged_and_foreign_entries_are_shown_never_used_and_cleared(
     assert (_sessions(isolated) / "notes.txt").exists()
     assert mfaenv("list").out.startswith("no cached sessions\n\n")
     assert os.environ.get("HOME") == str(isolated)
+
+
+def test_clear_of_an_unknown_profile_names_the_known_ones(user: IamUser, mfaenv: Mfaenv) -> None:
+    r = mfaenv("clear", "defualt")
+    assert r.code == 0
+    assert r.err.splitlines() == [
+        "mfaenv: removed 0 cached session(s) of profile defualt",
+        "mfaenv: the AWS files have no profile 'defualt' either; known profiles: default",
+    ]
