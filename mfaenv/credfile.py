@@ -306,7 +306,14 @@ def _replace(target: Path, data: bytes, warn: Callable[[str], None], private: bo
         umask = os.umask(0o077)
         os.umask(umask)
         mode = 0o666 & ~umask  # a new config file gets the mode any editor would give it
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")  # created 0600
+    write_atomically(str(target), data, f".{target.name}.", mode)
+
+
+def write_atomically(path: str, data: bytes, prefix: str, mode: int = 0o600) -> None:
+    """`data` as the whole of `path`, or the old file left as it was: a temp file in the same
+    folder (created 0600, `mode` once written), fsynced, renamed over it, the folder synced."""
+    folder = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
     try:
         if mode != 0o600 and hasattr(os, "fchmod"):  # Windows has no modes to keep
             os.fchmod(fd, mode)
@@ -314,13 +321,13 @@ def _replace(target: Path, data: bytes, warn: Callable[[str], None], private: bo
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
+        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     with contextlib.suppress(OSError):  # the rename is durable once the folder is synced
-        dir_fd = os.open(target.parent, os.O_RDONLY)
+        dir_fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:

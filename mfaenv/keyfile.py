@@ -248,24 +248,6 @@ def _ask_passphrase(path: str, confirm: bool) -> str:
 
 
 def _write_private(path: str, data: bytes) -> None:
-    """Atomically: a 0600 temp file in the same folder, fsynced, renamed over the old file."""
-    import tempfile
+    from mfaenv.credfile import write_atomically
 
-    folder = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".keys.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    write_atomically(path, data, ".keys.")

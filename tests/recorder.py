@@ -22,6 +22,7 @@ class Recorder:
         upstream: str,
         hook: Callable[[Recorder, dict[str, str], bytes], str | tuple[int, bytes] | None] | None = None,
         on_drop: Callable[[], None] | None = None,
+        rewrite: Callable[[bytes, bytes], bytes] | None = None,
     ) -> None:
         self.upstream = urllib.parse.urlsplit(upstream)
         self.requests: list[tuple[dict[str, str], bytes]] = []
@@ -31,6 +32,8 @@ class Recorder:
         #: lets the emulator act and then answers nothing; `on_drop` runs then, with the client still waiting.
         self.hook = hook
         self.on_drop = on_drop
+        #: (request body, the emulator's answer) -> the answer sent on: a hostile endpoint's edits.
+        self.rewrite = rewrite
 
     def signed_with(self, index: int, secret: str) -> bool:
         """Whether request `index` carries a valid SigV4 signature made with `secret` (moto checks none)."""
@@ -77,6 +80,8 @@ class Recorder:
                 conn.request("POST", self.path, body, {k: v for k, v in self.headers.items() if k.lower() != "host"})
                 reply = conn.getresponse()
                 data = reply.read()
+                if recorder.rewrite:
+                    data = recorder.rewrite(body, data)
                 if verdict == "forward-then-drop":
                     conn.close()
                     if recorder.on_drop:

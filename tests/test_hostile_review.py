@@ -6,14 +6,10 @@ A rewriting proxy in front of moto plays the hostile IAM/STS endpoint.
 from __future__ import annotations
 
 import contextlib
-import http.client
-import http.server
 import os
 import re
 import subprocess
 import sys
-import threading
-import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +17,7 @@ import pytest
 
 from tests.conftest import CODE, MOTO_SESSION_SECRET, IamUser, make_user
 from tests.helpers import Mfaenv
+from tests.recorder import Recorder
 from tests.test_keyring import PROFILE, iam_keys
 
 Rewrite = Callable[[bytes, bytes], bytes]  # (request body, answer) -> answer
@@ -28,32 +25,9 @@ Rewrite = Callable[[bytes, bytes], bytes]  # (request body, answer) -> answer
 
 @contextlib.contextmanager
 def rewriting(upstream: str, rewrite: Rewrite) -> Iterator[str]:
-    target = urllib.parse.urlsplit(upstream)
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-            conn.request("POST", self.path, body, {k: v for k, v in self.headers.items() if k.lower() != "host"})
-            reply = conn.getresponse()
-            data = rewrite(body, reply.read())
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.getheader("Content-Type", "text/xml"))
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-            conn.close()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """A hostile endpoint: the emulator's answers, edited on the way."""
+    with Recorder(upstream, rewrite=rewrite).running() as rec:
+        yield rec.url
 
 
 @pytest.fixture
