@@ -118,14 +118,20 @@ def make_user(endpoint: str, devices: int = 1) -> IamUser:
     return IamUser(name, arn, key["AccessKeyId"], key["SecretAccessKey"], serials[0] if serials else "")
 
 
+def install_profile(home: Path, u: IamUser, name: str = "default") -> None:
+    """`u`'s long-term keys as profile `name` in ~/.aws/credentials (0600), its region and serial in ~/.aws/config."""
+    creds = home / ".aws" / "credentials"
+    creds.write_text(f"[{name}]\naws_access_key_id = {u.key_id}\naws_secret_access_key = {u.secret}\n")
+    creds.chmod(0o600)
+    section = "default" if name == "default" else f"profile {name}"
+    (home / ".aws" / "config").write_text(f"[{section}]\nregion = eu-west-1\nmfa_serial = {u.serial}\n")
+
+
 @pytest.fixture
 def user(moto_server: str, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> IamUser:
     """An IAM user whose long-term keys are profile `default` in ~/.aws/credentials."""
     u = make_user(moto_server)
-    (isolated / ".aws" / "credentials").write_text(
-        f"[default]\naws_access_key_id = {u.key_id}\naws_secret_access_key = {u.secret}\n"
-    )
-    (isolated / ".aws" / "config").write_text(f"[default]\nregion = eu-west-1\nmfa_serial = {u.serial}\n")
+    install_profile(isolated, u)
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", moto_server)
     monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", moto_server)
     return u

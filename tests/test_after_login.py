@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CODE, MOTO_SESSION_SECRET, IamUser, make_user
+from tests.conftest import CODE, MOTO_SESSION_SECRET, IamUser, install_profile, make_user
 from tests.helpers import MFAENV, Mfaenv
 from tests.recorder import Recorder
 
@@ -44,10 +44,7 @@ def _require(path: str) -> None:
 def work(moto_server: str, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> IamUser:
     """Profile `work` with its region in the config file, and no [default] at all."""
     u = make_user(moto_server)
-    (isolated / ".aws" / "credentials").write_text(
-        f"[work]\naws_access_key_id = {u.key_id}\naws_secret_access_key = {u.secret}\n"
-    )
-    (isolated / ".aws" / "config").write_text(f"[profile work]\nregion = eu-west-1\nmfa_serial = {u.serial}\n")
+    install_profile(isolated, u, "work")
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", moto_server)
     monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", moto_server)
     monkeypatch.setenv("AWS_PROFILE", "work")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CODE, MOTO_SESSION_SECRET, IamUser, make_user
+from tests.conftest import CODE, MOTO_SESSION_SECRET, IamUser, install_profile, make_user
 from tests.helpers import Mfaenv
 from tests.recorder import Recorder
 from tests.test_keyring import PROFILE, iam_keys
@@ -34,10 +34,7 @@ def rewriting(upstream: str, rewrite: Rewrite) -> Iterator[str]:
 def work(moto_server: str, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> IamUser:
     """Profile `work` with its long-term keys in the credentials file."""
     u = make_user(moto_server)
-    (isolated / ".aws" / "config").write_text(f"[profile {PROFILE}]\nregion = eu-west-1\nmfa_serial = {u.serial}\n")
-    creds = isolated / ".aws" / "credentials"
-    creds.write_text(f"[{PROFILE}]\naws_access_key_id = {u.key_id}\naws_secret_access_key = {u.secret}\n")
-    creds.chmod(0o600)
+    install_profile(isolated, u, PROFILE)
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", moto_server)
     monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", moto_server)
     return u
