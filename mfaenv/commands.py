@@ -188,6 +188,10 @@ def _role_source(name: str, env: dict[str, str]) -> str | None:
     return chain.source if chain.roles else None
 
 
+#: STS and credential_process JSON is a few KB; the same cap as on STS's own answers.
+_MAX_JSON = 1 << 20
+
+
 def export(file: str | None = None, label: str | None = None, shell_name: str | None = None) -> None:
     from mfaenv import shells, stsjson
     from mfaenv.plan import plan_login
@@ -204,14 +208,17 @@ def export(file: str | None = None, label: str | None = None, shell_name: str | 
             raise MfaenvError(
                 "export reads STS JSON from a FILE or stdin; pipe `aws sts get-session-token ...` into it"
             )
-        source, data = "stdin", sys.stdin.buffer.read()
+        source, data = "stdin", sys.stdin.buffer.read(_MAX_JSON + 1)
     else:
         source = str(file)
         try:
-            with open(source, "rb") as f:
-                data = f.read()
+            with open(source, "rb") as f:  # may be a pipe: `mfaenv export <(aws sts ...)`
+                data = f.read(_MAX_JSON + 1)
         except OSError as e:
             raise MfaenvError(f"cannot read {file}: {e.strerror}") from None
+    if len(data) > _MAX_JSON:
+        # STS JSON is a few KB: read no further, hold nothing big in memory.
+        raise MfaenvError(f"{source} is over {_MAX_JSON // 1024} KiB, far more than STS JSON; is it the right file?")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

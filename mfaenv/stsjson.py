@@ -13,6 +13,7 @@ from typing import Any
 
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
+from mfaenv.shapes import MAX_VALUE
 
 
 def parse(text: str, source: str, label: str, now: dt.datetime) -> Session:
@@ -44,6 +45,11 @@ def _text(creds: dict[str, Any], field: str, source: str) -> str:
     value = creds.get(field)
     if not isinstance(value, str) or not value:
         raise MfaenvError(f"{source}: {field} is missing or not a non-empty string")
+    if len(value) > MAX_VALUE:
+        # Set in a shell, it would make every later command fail with "Argument list too long".
+        raise MfaenvError(
+            f"{source}: {field} is {len(value)} characters long; at most {MAX_VALUE} fit an environment variable safely"
+        )
     return value
 
 

@@ -175,3 +175,18 @@ def test_closed_stdout_exits_141_on_both_paths(fast: str) -> None:
     p = subprocess.run([sys.executable, "-m", "mfaenv", "init", "bash"], stdout=w, stderr=subprocess.PIPE, env=env)
     os.close(w)
     assert p.returncode == 141 and p.stderr == b"", p
+
+
+def test_export_refuses_what_no_environment_can_hold(cli: Mfaenv, tmp_path: Path) -> None:
+    import json as _json
+
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (1 << 20) + b"{}")
+    line = cli.fails("export", str(big), code=2)
+    assert line == f"mfaenv: {big} is over 1024 KiB, far more than STS JSON; is it the right file?"
+    doc = {"Version": 1, "AccessKeyId": "ASIAEXAMPLEEXAMPLE12", "SecretAccessKey": "s", "SessionToken": "A" * 200_000}
+    line = cli.fails("export", "-", input=_json.dumps(doc).encode(), code=2)
+    assert (
+        line
+        == "mfaenv: stdin: SessionToken is 200000 characters long; at most 16384 fit an environment variable safely"
+    )
