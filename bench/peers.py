@@ -1553,7 +1553,7 @@ def profile_command(c: Command, python: Path, tmp: Path) -> str:
 
 IMPORTS = (
     "re", "enum", "typing", "dataclasses", "pathlib", "json", "hashlib", "tempfile", "argparse", "click",
-    "platformdirs", "shellingham", "mfaenv.plan", "mfaenv.shells", "mfaenv.cli", "mfaenv.login",
+    "platformdirs", "shellingham", "mfaenv.plan", "mfaenv.shells", "mfaenv.cli.app", "mfaenv.flow.login",
     "botocore.session", "boto3",
 )  # fmt: skip
 

@@ -1,4 +1,4 @@
-from mfaenv.main import run
+from mfaenv.cli.main import run
 
 if __name__ == "__main__":
     run()

@@ -219,7 +219,7 @@ def test_messages_name_their_source_and_help_tells_the_truth(work: IamUser, mfae
     assert line.startswith("mfaenv: MFAENV_DURATION '48h' is 172800 s;")
     text = " ".join(mfaenv("login", "--help").out.split())
     assert "AWS_PROFILE, else AWS_DEFAULT_PROFILE, else the profile of this shell's session (MFAENV_PROFILE)" in text
-    from mfaenv.hooks import HOOKS
+    from mfaenv.shells.hooks import HOOKS
 
     init_help = mfaenv("init", "--help").out
     for shell in ("bash", "zsh", "fish", "pwsh", "powershell", "tcsh", "csh", "nu", "cmd"):

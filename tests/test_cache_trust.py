@@ -187,7 +187,7 @@ def test_no_cache_consults_no_used_codes(user: IamUser, mfaenv: Mfaenv, moto_ser
 KILLED_WRITER = """
 import os, signal, sys
 os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # killed in the middle of the entry's write
-from mfaenv.main import run
+from mfaenv.cli.main import run
 run(sys.argv[1:])
 """
 
@@ -243,10 +243,10 @@ def test_the_used_codes_file_is_as_the_readme_says(user: IamUser, mfaenv: Mfaenv
         if hashlib.sha256(f"{doc['salt']}\0{serial}\0{code}".encode()).hexdigest() == digest
     )
     assert found == CODE
-    import mfaenv.usedcodes
+    import mfaenv.store.usedcodes
 
     readme = README.read_text()
-    assert "says nothing about past codes" not in readme + str(mfaenv.usedcodes.__doc__)
+    assert "says nothing about past codes" not in readme + str(mfaenv.store.usedcodes.__doc__)
     assert "can be recovered from it by trying all million codes" in readme
     assert oct(used.stat().st_mode & 0o777) == "0o600" and oct(used.parent.stat().st_mode & 0o777) == "0o700"
 

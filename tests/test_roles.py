@@ -576,10 +576,10 @@ def test_sts_chaining_refusal_in_words() -> None:
     """STS's role-chaining ValidationError (never provoked by mfaenv itself) still reads as one line."""
     from botocore.exceptions import ClientError
 
-    from mfaenv import assume
-    from mfaenv.config import SourceProfile
+    from mfaenv.aws import assume
+    from mfaenv.store.config import SourceProfile
     from mfaenv.plan import Session
-    from mfaenv.roles import Role
+    from mfaenv.store.roles import Role
 
     class Meta:
         endpoint_url = "http://127.0.0.1:1"
@@ -624,7 +624,7 @@ def test_cached_role_login_imports_no_botocore(sts: TrustSts, mfaenv: Mfaenv) ->
 
 
 def test_chains_are_read_as_botocore_reads_them() -> None:
-    from mfaenv import roles
+    from mfaenv.store import roles
 
     profiles = {
         "work": {

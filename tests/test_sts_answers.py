@@ -19,7 +19,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from mfaenv import credfile
+from mfaenv.store import credfile
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
 from tests.conftest import CODE, IamUser
@@ -197,7 +197,7 @@ def test_write_profile_name_with_a_line_break(user: IamUser, mfaenv: Mfaenv, iso
 
 
 def test_shapes_accept_what_sts_sends() -> None:
-    from mfaenv import shapes
+    from mfaenv.aws import shapes
 
     s = shapes.session(
         {
@@ -237,7 +237,7 @@ def test_shapes_accept_what_sts_sends() -> None:
     ],
 )
 def test_shapes_refuse(field: str, value: object, why: str) -> None:
-    from mfaenv import shapes
+    from mfaenv.aws import shapes
 
     fields: dict[str, object] = {
         "AccessKeyId": "ASIAIOSFODNN7EXAMPLE",
@@ -324,7 +324,7 @@ def test_deadline_setting_is_checked(user: IamUser, mfaenv: Mfaenv) -> None:
 
 
 def test_default_deadline_follows_the_timeouts() -> None:
-    from mfaenv import sts
+    from mfaenv.aws import sts
 
     assert sts.deadline({}) == 3 * (3 + 10) + 5
     assert sts.deadline({"MFAENV_READ_TIMEOUT": "60", "MFAENV_MAX_ATTEMPTS": "1"}) == 3 + 60 + 5

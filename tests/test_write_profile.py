@@ -185,7 +185,7 @@ def test_twenty_writers_at_once(user: IamUser, mfaenv: Mfaenv, isolated: Path) -
 KILL_WRITER = """
 import datetime as dt, sys
 from pathlib import Path
-from mfaenv import credfile
+from mfaenv.store import credfile
 from mfaenv.plan import Session
 path, n = Path(sys.argv[1]), 0
 while True:

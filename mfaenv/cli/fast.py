@@ -5,7 +5,7 @@ script checking `status`), and importing click alone costs about twice a bare
 Python start. So the plain forms are recognised here with a strict grammar;
 anything else (--help, an unknown or misspelt option, a missing value) is left
 to click, which gives the usual help and one-line errors. Both paths call the
-same functions in mfaenv.commands; tests compare their outputs.
+same functions in mfaenv.cli.commands; tests compare their outputs.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def parse(argv: list[str]) -> tuple[str, dict[str, object]] | None:
 
 
 def run(command: str, kwargs: dict[str, object]) -> int:
-    from mfaenv import commands
+    from mfaenv.cli import commands
 
     handler: Callable[..., int | None] = getattr(commands, command.replace("-", "_"))
     return handler(**kwargs) or 0

@@ -20,8 +20,11 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from mfaenv import cache, credfile, keystore, sts
-from mfaenv.config import SourceProfile, _read, choose_profile, config_paths, load_profile
+from mfaenv.store import cache
+from mfaenv.store import credfile
+from mfaenv.store import keystore
+from mfaenv.aws import sts
+from mfaenv.store.config import SourceProfile, _read, choose_profile, config_paths, load_profile
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.terminal import say
 
@@ -108,7 +111,7 @@ def rotate(env: Mapping[str, str], profile: str | None = None, **login_opts: obj
     name = choose_profile(profile, env)
     source = load_profile(name, env)
     keys = _keys_of(source, env)
-    from mfaenv import commands
+    from mfaenv.cli import commands
 
     # The current key's owner: GetCallerIdentity with the long-term key needs no permission,
     # and names the IAM user whose keys these are.

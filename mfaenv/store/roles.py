@@ -1,4 +1,4 @@
-"""Role profiles, read the way botocore reads them. Pure: mfaenv.config reads the files.
+"""Role profiles, read the way botocore reads them. Pure: mfaenv.store.config reads the files.
 
 A role profile has `role_arn` and a `source_profile` (botocore also allows
 `credential_source`, not supported here yet). The source may be a role itself

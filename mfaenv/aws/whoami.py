@@ -34,8 +34,8 @@ class Identity:
 
 def chain_of(method: str, env: Mapping[str, str]) -> tuple[str, ...]:
     """The role chain behind the credentials in effect, read from the config; () when not a role."""
-    from mfaenv import roles
-    from mfaenv.config import read_profiles
+    from mfaenv.store import roles
+    from mfaenv.store.config import read_profiles
 
     if method == "env" and env.get("MFAENV_PROFILE"):
         name = env["MFAENV_PROFILE"]
@@ -97,7 +97,7 @@ def _refuse_mfa_role(env: Mapping[str, str]) -> None:
     without a terminal, with warnings) and then cache nothing. Say how to log in instead."""
     if env.get("AWS_ACCESS_KEY_ID"):
         return  # environment credentials come first in botocore's chain
-    from mfaenv.config import _profiles
+    from mfaenv.store.config import _profiles
 
     profile = env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
     try:
@@ -119,8 +119,9 @@ def whoami(env: Mapping[str, str]) -> Identity:
     import botocore.config
     from botocore import exceptions as bx
 
-    from mfaenv import shapes, transport
-    from mfaenv.sts import deadline
+    from mfaenv.aws import shapes
+    from mfaenv.aws import transport
+    from mfaenv.aws.sts import deadline
 
     _refuse_mfa_role(env)
     session = transport.session(None)  # the SDK's own chain: no profile forced
@@ -155,8 +156,8 @@ def whoami(env: Mapping[str, str]) -> Identity:
             Exit.AWS,
         ) from None
     except Exception as e:  # noqa: BLE001 - mapped to one line
-        from mfaenv.config import SourceProfile
-        from mfaenv.sts import explain
+        from mfaenv.store.config import SourceProfile
+        from mfaenv.aws.sts import explain
 
         # explain() names the profile; here it is whatever the SDK chain chose.
         who = SourceProfile(source_of(method, env), creds.access_key or "????????", "", None, "", {})

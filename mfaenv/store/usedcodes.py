@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from mfaenv.cache import Folder, opened
+from mfaenv.store.cache import Folder, opened
 
 REMEMBER = 180  # seconds
 NAME = "used-codes.json"

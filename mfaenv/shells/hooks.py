@@ -38,8 +38,8 @@ def rc_hint(alias: str, command: str = "login") -> str:
 
 
 def _folder() -> Path:
-    packaged = Path(__file__).with_name("shell-hooks")  # in the wheel
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "shell-hooks"  # in a checkout
+    packaged = Path(__file__).parent.parent / "shell-hooks"  # in the wheel: mfaenv/shell-hooks
+    return packaged if packaged.is_dir() else Path(__file__).parents[2] / "shell-hooks"  # in a checkout
 
 
 def hook(alias: str, prompt: bool) -> str:

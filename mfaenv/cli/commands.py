@@ -1,6 +1,6 @@
 """What the commands do, without the option parser.
 
-click (mfaenv.cli) and the fast path (mfaenv.fast) both call these, so a
+click (mfaenv.cli.app) and the fast path (mfaenv.cli.fast) both call these, so a
 fast-path run behaves exactly as the click one. No click import here: the
 commands a shell runs most (status, logout, init, export, a cached login)
 must start in a few tens of milliseconds.
@@ -59,7 +59,7 @@ def session(
     duration: str | None = None,
     fresh: bool = False,
 ) -> Session:
-    from mfaenv.login import LoginRequest, login
+    from mfaenv.flow.login import LoginRequest, login
 
     request = LoginRequest(profile, serial_number, token_code, token_command, duration, fresh)
     return login(request, env, now(), note=_notes.append)
@@ -71,7 +71,7 @@ def _refuse_terminal(shell: Shell, cmd: str, hint: str | None = None) -> None:
     `hint` None: how the hook makes the plain command work (login and logout).
     """
     if sys.stdout.isatty():
-        from mfaenv.hooks import rc_hint
+        from mfaenv.shells.hooks import rc_hint
 
         if hint is None:
             hint = rc_hint(shell.alias, cmd.split()[1])
@@ -104,8 +104,8 @@ def login(
     if write_profile is not None or renews:
         from pathlib import Path
 
-        from mfaenv import credfile
-        from mfaenv.config import config_paths, foreign_settings
+        from mfaenv.store import credfile
+        from mfaenv.store.config import config_paths, foreign_settings
 
         # A bare --write-profile, or a login from a written profile (AWS_PROFILE=mfa),
         # renews that profile; else <profile>-mfa.
@@ -124,7 +124,7 @@ def login(
 
 def _written_profile(option: str | None, env: dict[str, str]) -> str | None:
     """The profile chosen for this login if it is one mfaenv wrote (it is renewed), else None."""
-    from mfaenv.config import choose_profile, is_written_profile
+    from mfaenv.store.config import choose_profile, is_written_profile
 
     name = choose_profile(option, env)
     return name if is_written_profile(name, env) else None
@@ -151,8 +151,8 @@ def logout(
     if write_profile:
         from pathlib import Path
 
-        from mfaenv import credfile
-        from mfaenv.config import config_paths
+        from mfaenv.store import credfile
+        from mfaenv.store.config import config_paths
 
         path = Path(config_paths(env)[1][1])
         if credfile.remove_session(path, write_profile, warn):
@@ -160,7 +160,7 @@ def logout(
         else:
             warn(f"{path} has no [{write_profile}]; nothing to remove")
     if forget:
-        from mfaenv import cache
+        from mfaenv.store import cache
 
         name = profile or env.get("MFAENV_PROFILE")
         if not name:
@@ -178,8 +178,8 @@ def logout(
 
 def _role_source(name: str, env: dict[str, str]) -> str | None:
     """The profile with the long-term keys behind role profile `name`; None if it is not a role."""
-    from mfaenv import roles
-    from mfaenv.config import read_profiles
+    from mfaenv.store import roles
+    from mfaenv.store.config import read_profiles
 
     try:
         chain = roles.resolve(name, read_profiles(env))
@@ -193,7 +193,8 @@ _MAX_JSON = 1 << 20
 
 
 def export(file: str | None = None, label: str | None = None, shell_name: str | None = None) -> None:
-    from mfaenv import shells, stsjson
+    from mfaenv import shells
+    from mfaenv.aws import stsjson
     from mfaenv.plan import plan_login
 
     env = dict(os.environ)
@@ -244,7 +245,8 @@ def credential_process(**opts: object) -> None:
 
 
 def init(shell_name: str | None = None, prompt: bool = False) -> None:
-    from mfaenv import hooks, shells
+    from mfaenv.shells import hooks
+    from mfaenv import shells
 
     shell = shells.resolve(shell_name, dict(os.environ))
     write(hooks.hook(shell.alias, prompt))
@@ -268,7 +270,7 @@ def list_sessions(as_json: bool = False) -> None:
     profile's long-term keys live; no secret, no AWS call, no keyring opened."""
     import json
 
-    from mfaenv import cache
+    from mfaenv.store import cache
     from mfaenv.status import span
 
     env = dict(os.environ)
@@ -328,8 +330,8 @@ _STORES = {"system": "OS keyring", "file": "encrypted file", "pass": "pass"}
 
 def _key_places(env: dict[str, str]) -> list[dict[str, str]]:
     """Each profile with long-term keys: the key as consoles show it, and what keeps the secret."""
-    from mfaenv import keystore
-    from mfaenv.config import _profiles
+    from mfaenv.store import keystore
+    from mfaenv.store.config import _profiles
 
     try:
         merged, _, creds = _profiles(env)
@@ -355,14 +357,14 @@ def _printable(text: str) -> str:
 
 def clear(profile: str | None = None) -> None:
     """Delete cached sessions (all, or a profile's) and say what went."""
-    from mfaenv import cache
+    from mfaenv.store import cache
 
     env = dict(os.environ)
     count = cache.clear(cache.folder(env), profile)
     what = f"of profile {profile}" if profile else "in all"
     warn(f"removed {count} cached session(s) {what}")
     if profile and not count:
-        from mfaenv.config import _profiles
+        from mfaenv.store.config import _profiles
 
         try:
             known = _profiles(env)[0]

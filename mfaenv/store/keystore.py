@@ -20,11 +20,11 @@ cannot loop: with the marker, the keys come from the store.
 
 Each secret is one item named by (profile, key id) and never changed once
 written; the marker is the pointer, flipped by one atomic file write. That is
-what keeps `rotate` safe when killed at any step (mfaenv.rotate).
+what keeps `rotate` safe when killed at any step (mfaenv.flow.rotate).
 
 Stores: "system", the OS keyring through the `keyring` library (macOS Keychain,
 Windows Credential Locker, Secret Service or KWallet on Linux); "file", an
-encrypted file (mfaenv.keyfile); "pass", the pass password store. A plaintext
+encrypted file (mfaenv.store.keyfile); "pass", the pass password store. A plaintext
 backend is never chosen for the user: keyring's own choice is asked only for
 the OS backends, unless PYTHON_KEYRING_BACKEND or keyringrc.cfg name one.
 """
@@ -154,7 +154,7 @@ def marked(name: str, values: Mapping[str, str]) -> tuple[str, Deferred]:
 
 def open_store(kind: str) -> Store:
     if kind == "file":
-        from mfaenv.keyfile import KeyFile
+        from mfaenv.store.keyfile import KeyFile
 
         return KeyFile.default()
     if kind == "pass":

@@ -1,8 +1,8 @@
 """The AWS calls: GetSessionToken, and the MFA device lookup. I/O edge.
 
-botocore (boto3's engine) is imported here and in mfaenv.transport only, and
+botocore (boto3's engine) is imported here and in mfaenv.aws.transport only, and
 only when a call is made: it costs a third of a second, which fast paths must
-not pay. Every answer is checked against its documented shape (mfaenv.shapes)
+not pay. Every answer is checked against its documented shape (mfaenv.aws.shapes)
 before anything else sees it. boto3's
 resource layer adds nothing for two plain calls, so the client comes straight
 from botocore.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from mfaenv import shapes
+from mfaenv.aws import shapes
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any, TypeVar
 
-    from mfaenv.config import SourceProfile
+    from mfaenv.store.config import SourceProfile
 
     T = TypeVar("T")
 
@@ -71,7 +71,7 @@ def _client(profile: SourceProfile, service: str, mfa_session: Session | None = 
     import botocore.config
     from botocore.exceptions import BotoCoreError
 
-    from mfaenv import transport
+    from mfaenv.aws import transport
 
     # profile= makes botocore take the endpoint settings (AWS_ENDPOINT_URL_STS,
     # a profile's `services`) from the source profile; the explicit keys mean
@@ -107,7 +107,7 @@ def _call(
     serial: str = "?",
 ) -> T:
     """call() within the deadline, every failure mapped to one line."""
-    from mfaenv import transport
+    from mfaenv.aws import transport
 
     try:
         return transport.within(deadline(), call)
@@ -277,7 +277,7 @@ def explain(
     from botocore import exceptions as bx
     from botocore.parsers import ResponseParserError
 
-    from mfaenv import transport
+    from mfaenv.aws import transport
 
     endpoint = client.meta.endpoint_url
     who = f"profile {profile.name!r} (key {profile.key_hint()})"

@@ -233,7 +233,7 @@ def load_profile(name: str, env: Mapping[str, str]) -> SourceProfile:
     if values.get("mfaenv_keyring", "").strip():
         # `mfaenv add` moved the keys into a keyring (README, "Keys off the disk"); the
         # marker names the key id, and a credential_process beside it is mfaenv's own.
-        from mfaenv import keystore  # light: the keyring itself is imported only to read the secret
+        from mfaenv.store import keystore# light: the keyring itself is imported only to read the secret
 
         key_id, secret = keystore.marked(name, values)
     if not key_id or not secret:

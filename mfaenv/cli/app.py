@@ -1,7 +1,7 @@
 """The command line, with click: options, help and usage errors. Thin.
 
-The commands' bodies are in mfaenv.commands; mfaenv.main runs the common
-forms of the fast commands without importing click at all (mfaenv.fast), and
+The commands' bodies are in mfaenv.cli.commands; mfaenv.cli.main runs the common
+forms of the fast commands without importing click at all (mfaenv.cli.fast), and
 everything else, --help and every mistake included, through here.
 """
 
@@ -15,14 +15,15 @@ from typing import Any, NoReturn
 
 import click
 
-from mfaenv import __version__, commands
+from mfaenv import __version__
+from mfaenv.cli import commands
 from mfaenv.errors import Exit, MfaenvError, oneline
 from mfaenv.plan import plan_login
 
 
 def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
     """Profile names from the config and credentials files (AWS_CONFIG_FILE, ...): no AWS call."""
-    from mfaenv.config import _profiles
+    from mfaenv.store.config import _profiles
 
     try:
         names = _profiles(os.environ)[0]
@@ -38,7 +39,7 @@ def _complete_shells(ctx: click.Context, param: click.Parameter, incomplete: str
 
 
 def _complete_hook_shells(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
-    from mfaenv.hooks import HOOKS
+    from mfaenv.shells.hooks import HOOKS
 
     return [n for n in sorted(HOOKS) if n.startswith(incomplete)]
 
@@ -191,7 +192,7 @@ def whoami(as_json: bool) -> None:
     """Who the credentials in effect belong to (GetCallerIdentity), and where they come from."""
     import json
 
-    from mfaenv.whoami import whoami as who
+    from mfaenv.aws.whoami import whoami as who
 
     identity = who(dict(os.environ))
     if as_json:
@@ -277,7 +278,7 @@ def policy(user: str | None, max_age: str | None) -> None:
     import json
 
     from mfaenv import inputs
-    from mfaenv import policy as pol
+    from mfaenv.aws import policy as pol
 
     age = inputs.parse_span(max_age, "--max-age") if max_age else None
     print(f"mfaenv: {pol.EXPLANATION}", file=sys.stderr)
@@ -308,7 +309,7 @@ def add(profile: str, **opts: Any) -> None:
 
     Asks for the key id and secret on the terminal, or reads two lines from stdin.
     """
-    from mfaenv import keycmds
+    from mfaenv.cli import keys as keycmds
 
     keycmds.add(profile, dict(os.environ), **opts)
 
@@ -318,7 +319,7 @@ def add(profile: str, **opts: Any) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting.")
 def remove(profile: str, yes: bool) -> None:
     """Delete PROFILE's keys from the keyring (the key stays valid in IAM)."""
-    from mfaenv import keycmds
+    from mfaenv.cli import keys as keycmds
 
     keycmds.remove(profile, dict(os.environ), yes)
 
@@ -331,7 +332,7 @@ def rotate(profile_arg: str | None, **opts: Any) -> None:
 
     Needs an MFA session, so it takes the login options (--token-code, ...).
     """
-    from mfaenv import rotate as rot
+    from mfaenv.flow import rotate as rot
 
     opts["profile"] = profile_arg or opts.get("profile")
     rot.rotate(dict(os.environ), **opts)

@@ -1,6 +1,6 @@
 """AssumeRole: the call, and STS's refusals in words. I/O edge.
 
-botocore is imported (through mfaenv.sts) only when a role session is really
+botocore is imported (through mfaenv.aws.sts) only when a role session is really
 fetched: a cached role login makes no call and pays nothing.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from mfaenv import roles, sts
-from mfaenv.config import SourceProfile
+from mfaenv.store import roles
+from mfaenv.aws import sts
+from mfaenv.store.config import SourceProfile
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
 
@@ -71,7 +72,7 @@ def assume_role(
         params["ExternalId"] = role.external_id
     if mfa is not None:
         params["SerialNumber"], params["TokenCode"] = mfa
-    from mfaenv import transport
+    from mfaenv.aws import transport
 
     try:
         reply = transport.within(sts.deadline(), lambda: client.assume_role(**params))
@@ -79,7 +80,7 @@ def assume_role(
         raise
     except Exception as e:  # noqa: BLE001 - every botocore failure is mapped to one line
         raise explain(e, client, signer, role, duration, mfa) from None
-    # The credentials through the same shape checks as GetSessionToken's (mfaenv.shapes).
+    # The credentials through the same shape checks as GetSessionToken's (mfaenv.aws.shapes).
     session = sts.session_from_reply(reply, role.profile, now, sts._not_an_answer(client))
     user = reply.get("AssumedRoleUser")
     arn = user.get("Arn") if isinstance(user, dict) else None

@@ -83,7 +83,7 @@ def split_debug(args: list[str]) -> tuple[list[str], bool]:
 
 def _dispatch(args: list[str]) -> int:
     if not os.environ.get("MFAENV_NO_FAST"):
-        from mfaenv import fast
+        from mfaenv.cli import fast
 
         parsed = fast.parse(args)
         if parsed is not None:
@@ -109,7 +109,7 @@ def _misplaced(e: Exception, args: list[str], group: click.Group) -> str | None:
 def _click(args: list[str]) -> int:
     import click
 
-    from mfaenv.cli import main
+    from mfaenv.cli.app import main
 
     if not args and not os.environ.get("_MFAENV_COMPLETE"):
         # Help for a person, on stderr: stdout may be going to an eval.

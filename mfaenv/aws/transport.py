@@ -1,6 +1,6 @@
 """How botocore talks to STS and IAM here: within a deadline, in bounded memory. I/O edge.
 
-Imported by mfaenv.sts only when a call is made (it imports botocore).
+Imported by mfaenv.aws.sts only when a call is made (it imports botocore).
 
 botocore's timeouts bound each socket operation, so an endpoint that sends one
 byte a second never times out, and it reads any body whole into memory (a 1 GB
@@ -10,7 +10,7 @@ chunked answer took 4 GB). Three changes, all through botocore's own hooks:
 - a `before-send` handler sends through the client's own HTTP session (its
   proxies, TLS settings and pool), asks it for the body unread, and reads at
   most MAX_ANSWER bytes of it;
-- the response parser keeps timestamps as text (mfaenv.shapes parses them, so
+- the response parser keeps timestamps as text (mfaenv.aws.shapes parses them, so
   a bad one is a bad answer, not a crash) and turns any failure to parse a
   hostile document into ResponseParserError (botocore raises a bare KeyError
   for well-formed XML of the wrong shape, like a captive portal's HTML).

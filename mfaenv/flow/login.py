@@ -1,7 +1,7 @@
 """The login flow (DESIGN.md steps 1-6): profile, serial, code, duration, STS.
 
 Returns a Session; planning and rendering are the caller's. The steps that
-make it (MFA session, role sessions) are in mfaenv.steps; here is what they
+make it (MFA session, role sessions) are in mfaenv.flow.steps; here is what they
 share: the request, the MFA device, the one code, the cache. Questions go to
 the controlling terminal only, so this works under `eval "$(mfaenv login)"`.
 """
@@ -13,8 +13,13 @@ import datetime as dt
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 
-from mfaenv import cache, inputs, roles, steps, sts, usedcodes
-from mfaenv.config import SourceProfile, choose_profile, load_profile, read_profiles
+from mfaenv.store import cache
+from mfaenv import inputs
+from mfaenv.store import roles
+from mfaenv.flow import steps
+from mfaenv.aws import sts
+from mfaenv.store import usedcodes
+from mfaenv.store.config import SourceProfile, choose_profile, load_profile, read_profiles
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
 from mfaenv.status import span
@@ -67,7 +72,7 @@ _NO_TTY_HINT = {
 def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime, note: Callable[[str], None] = say) -> Session:
     """A session for the request: from the cache while enough is left, else from STS.
 
-    For a role profile, the chain of steps (mfaenv.steps) ends in the role's session.
+    For a role profile, the chain of steps (mfaenv.flow.steps) ends in the role's session.
     `note` takes what is worth saying once the command has succeeded (the caller
     decides when: a failure afterwards must still be one line).
     """
@@ -238,7 +243,7 @@ def _offer_to_save(
     terminal: _Terminal, profile: SourceProfile, serial: str, env: Mapping[str, str], note: Callable[[str], None]
 ) -> None:
     """Offer to save the serial as mfa_serial, so the next login skips the IAM lookup."""
-    from mfaenv.config import config_paths
+    from mfaenv.store.config import config_paths
 
     path, credentials = config_paths(env)[0][1], config_paths(env)[1][1]
     try:
@@ -251,7 +256,7 @@ def _offer_to_save(
     if answer.strip().lower() in ("y", "yes"):
         from pathlib import Path
 
-        from mfaenv import credfile
+        from mfaenv.store import credfile
 
         section = "default" if profile.name == "default" else f"profile {profile.name}"
         credfile.set_value(Path(path), section, "mfa_serial", serial, say, lock=Path(credentials))

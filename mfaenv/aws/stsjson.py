@@ -13,7 +13,7 @@ from typing import Any
 
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
-from mfaenv.shapes import MAX_VALUE
+from mfaenv.aws.shapes import MAX_VALUE
 
 
 def parse(text: str, source: str, label: str, now: dt.datetime) -> Session:

@@ -13,8 +13,9 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from mfaenv import credfile, keystore
-from mfaenv.config import _read, config_paths
+from mfaenv.store import credfile
+from mfaenv.store import keystore
+from mfaenv.store.config import _read, config_paths
 from mfaenv.errors import MfaenvError
 from mfaenv.terminal import ask, ask_hidden, open_tty, say
 
@@ -195,7 +196,7 @@ def remove(profile: str, env: Mapping[str, str], yes: bool = False) -> None:
     if values.get("credential_process", "").strip() == credential_process_line(name):
         changes["credential_process"] = None
     credfile.update_section(Path(cfg), config_section(name), changes, say, create=False, lock=Path(cred))
-    from mfaenv import cache
+    from mfaenv.store import cache
 
     cache.forget(cache.folder(dict(env)), name)
     said = "deleted" if gone else "found nothing to delete for"

@@ -183,7 +183,7 @@ class KeyFile:
     def _locked(self) -> Iterator[None]:
         from filelock import FileLock, Timeout
 
-        from mfaenv.credfile import _check_lock
+        from mfaenv.store.credfile import _check_lock
 
         folder = os.path.dirname(self.path)
         os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -248,6 +248,6 @@ def _ask_passphrase(path: str, confirm: bool) -> str:
 
 
 def _write_private(path: str, data: bytes) -> None:
-    from mfaenv.credfile import write_atomically
+    from mfaenv.store.credfile import write_atomically
 
     write_atomically(path, data, ".keys.")

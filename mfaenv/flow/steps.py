@@ -17,8 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from mfaenv import cache, inputs, roles
-from mfaenv.config import SourceProfile
+from mfaenv.store import cache
+from mfaenv import inputs
+from mfaenv.store import roles
+from mfaenv.store.config import SourceProfile
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from typing import Protocol
 
     class Context(Protocol):
-        """What a step needs from the login around it (mfaenv.login.Context)."""
+        """What a step needs from the login around it (mfaenv.flow.login.Context)."""
 
         now: dt.datetime
         margin: int
@@ -75,7 +77,7 @@ class MfaSession:
                 else min(duration, inputs.MAX_ROOT_DURATION)
             )
         code = ctx.code(serial)
-        from mfaenv import sts
+        from mfaenv.aws import sts
 
         session = sts.get_session_token(src, serial, code, duration, ctx.now)
         if ctx.folder is not None:
@@ -128,7 +130,7 @@ class AssumeRole:
         return "\0".join(("role", *hops, policy))
 
     def credentials(self, ctx: Context) -> Session:
-        from mfaenv import assume
+        from mfaenv.aws import assume
 
         role, src = self.role, self.source
         key = self.cache_key()

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mfaenv.config import read_aws_file
+from mfaenv.store.config import read_aws_file
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session, iso_utc
 
