@@ -6,9 +6,7 @@ import datetime as dt
 
 import pytest
 
-from mfaenv import inputs
-from mfaenv import plan
-from mfaenv import shells
+from mfaenv import inputs, plan, shells
 from mfaenv.errors import MfaenvError, UnrepresentableValue
 from mfaenv.plan import MOVED_ASIDE, SESSION_VARS, STALE_VARS, EnvChange, Session, plan_login, plan_logout
 

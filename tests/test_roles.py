@@ -577,8 +577,8 @@ def test_sts_chaining_refusal_in_words() -> None:
     from botocore.exceptions import ClientError
 
     from mfaenv.aws import assume
-    from mfaenv.store.config import SourceProfile
     from mfaenv.plan import Session
+    from mfaenv.store.config import SourceProfile
     from mfaenv.store.roles import Role
 
     class Meta:

@@ -19,9 +19,9 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from mfaenv.store import credfile
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
+from mfaenv.store import credfile
 from tests.conftest import CODE, IamUser
 from tests.faultsts import FaultSts
 from tests.helpers import MFAENV, Mfaenv, Result
@@ -324,8 +324,8 @@ def test_deadline_setting_is_checked(user: IamUser, mfaenv: Mfaenv) -> None:
 
 
 def test_default_deadline_follows_the_timeouts() -> None:
-    from mfaenv.aws import sts
+    from mfaenv.aws import limits
 
-    assert sts.deadline({}) == 3 * (3 + 10) + 5
-    assert sts.deadline({"MFAENV_READ_TIMEOUT": "60", "MFAENV_MAX_ATTEMPTS": "1"}) == 3 + 60 + 5
-    assert sts.deadline({"MFAENV_DEADLINE": "7", "MFAENV_READ_TIMEOUT": "60"}) == 7
+    assert limits.deadline({}) == 3 * (3 + 10) + 5
+    assert limits.deadline({"MFAENV_READ_TIMEOUT": "60", "MFAENV_MAX_ATTEMPTS": "1"}) == 3 + 60 + 5
+    assert limits.deadline({"MFAENV_DEADLINE": "7", "MFAENV_READ_TIMEOUT": "60"}) == 7

@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from mfaenv.store import roles
-from mfaenv.aws import sts
-from mfaenv.store.config import SourceProfile
+from mfaenv.aws import limits, sts
+from mfaenv.aws.client import make_client
+from mfaenv.aws.explain import explain as explain_error
+from mfaenv.aws.explain import printable, redact
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
+from mfaenv.store import roles
+from mfaenv.store.config import SourceProfile
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -46,8 +49,8 @@ class Signer:
         return SourceProfile(role.profile, s.access_key_id, s.secret_access_key, None, region, {})
 
     def client(self, role: roles.Role, region: str) -> Any:
-        # A session signs with its own keys and token (sts._client's mfa_session); else the long-term keys.
-        return sts._client(self.source._replace(name=role.profile, region=region), "sts", self.session)
+        # A session signs with its own keys and token (make_client's mfa_session); else the long-term keys.
+        return make_client(self.source._replace(name=role.profile, region=region), "sts", self.session)
 
 
 def assume_role(
@@ -75,13 +78,13 @@ def assume_role(
     from mfaenv.aws import transport
 
     try:
-        reply = transport.within(sts.deadline(), lambda: client.assume_role(**params))
+        reply = transport.within(limits.deadline(), lambda: client.assume_role(**params))
     except MfaenvError:
         raise
     except Exception as e:  # noqa: BLE001 - every botocore failure is mapped to one line
         raise explain(e, client, signer, role, duration, mfa) from None
     # The credentials through the same shape checks as GetSessionToken's (mfaenv.aws.shapes).
-    session = sts.session_from_reply(reply, role.profile, now, sts._not_an_answer(client))
+    session = sts.session_from_reply(reply, role.profile, now, limits.not_an_answer(client))
     user = reply.get("AssumedRoleUser")
     arn = user.get("Arn") if isinstance(user, dict) else None
     return session, arn if isinstance(arn, str) and re.match(_ASSUMED_ARN, arn) else None
@@ -97,8 +100,8 @@ def explain(
     if isinstance(e, ClientError):
         err = e.response.get("Error", {})
         # The endpoint's words may go into our line: no controls, and not a page of them (as sts.explain).
-        kind = sts._printable(str(err.get("Code", "")), 64)
-        msg = sts.redact(sts._printable(str(err.get("Message", "")), 300), (code,))
+        kind = printable(str(err.get("Code", "")), 64)
+        msg = redact(printable(str(err.get("Message", "")), 300), (code,))
         what = f"role {role.arn} (profile {role.profile!r})"
         if kind == "AccessDenied" and "sts:AssumeRole" in msg:
             return MfaenvError(_denied(msg, what, signer, role), Exit.AUTH)
@@ -121,7 +124,7 @@ def explain(
                 Exit.AUTH,
             )
     who = signer.source if signer.session is None else signer.client_profile(role, signer.source.region)
-    return sts.explain(e, client, who, "AssumeRole", (code,), mfa[0] if mfa else "?")
+    return explain_error(e, client, who, "AssumeRole", (code,), mfa[0] if mfa else "?")
 
 
 def _denied(msg: str, what: str, signer: Signer, role: roles.Role) -> str:

@@ -11,9 +11,9 @@ import datetime as dt
 import json
 from typing import Any
 
+from mfaenv.aws.shapes import MAX_VALUE
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
-from mfaenv.aws.shapes import MAX_VALUE
 
 
 def parse(text: str, source: str, label: str, now: dt.datetime) -> Session:

@@ -97,11 +97,11 @@ def _refuse_mfa_role(env: Mapping[str, str]) -> None:
     without a terminal, with warnings) and then cache nothing. Say how to log in instead."""
     if env.get("AWS_ACCESS_KEY_ID"):
         return  # environment credentials come first in botocore's chain
-    from mfaenv.store.config import _profiles
+    from mfaenv.store.config import parsed
 
     profile = env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
     try:
-        settings = _profiles(env)[0].get(profile, {})
+        settings = parsed(env)[0].get(profile, {})
     except MfaenvError:
         return  # botocore words a broken file its own way
     if settings.get("role_arn") and settings.get("mfa_serial"):
@@ -119,9 +119,8 @@ def whoami(env: Mapping[str, str]) -> Identity:
     import botocore.config
     from botocore import exceptions as bx
 
-    from mfaenv.aws import shapes
-    from mfaenv.aws import transport
-    from mfaenv.aws.sts import deadline
+    from mfaenv.aws import shapes, transport
+    from mfaenv.aws.limits import deadline
 
     _refuse_mfa_role(env)
     session = transport.session(None)  # the SDK's own chain: no profile forced
@@ -156,8 +155,8 @@ def whoami(env: Mapping[str, str]) -> Identity:
             Exit.AWS,
         ) from None
     except Exception as e:  # noqa: BLE001 - mapped to one line
+        from mfaenv.aws.explain import explain
         from mfaenv.store.config import SourceProfile
-        from mfaenv.aws.sts import explain
 
         # explain() names the profile; here it is whatever the SDK chain chose.
         who = SourceProfile(source_of(method, env), creds.access_key or "????????", "", None, "", {})

@@ -69,7 +69,9 @@ def parse(argv: list[str]) -> tuple[str, dict[str, object]] | None:
 
 
 def run(command: str, kwargs: dict[str, object]) -> int:
-    from mfaenv.cli import commands
-
-    handler: Callable[..., int | None] = getattr(commands, command.replace("-", "_"))
+    if command == "status":
+        from mfaenv.cli import info as module
+    else:
+        from mfaenv.cli import commands as module
+    handler: Callable[..., int | None] = getattr(module, command.replace("-", "_"))
     return handler(**kwargs) or 0

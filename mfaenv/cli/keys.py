@@ -13,10 +13,9 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from mfaenv.store import credfile
-from mfaenv.store import keystore
-from mfaenv.store.config import _read, config_paths
 from mfaenv.errors import MfaenvError
+from mfaenv.store import credfile, keystore
+from mfaenv.store.config import config_paths, read_file
 from mfaenv.terminal import ask, ask_hidden, open_tty, say
 
 _LONG_TERM = ("aws_access_key_id", "aws_secret_access_key")
@@ -42,8 +41,8 @@ def add(
     name = keystore.check_profile(profile)
     store_kind = keystore.choose_kind(kind, env)
     (cfg_label, cfg, cfg_named), (cred_label, cred, cred_named) = config_paths(env)
-    config_values = _read(cfg_label, cfg, cfg_named).get(config_section(name), {})
-    file_values = _read(cred_label, cred, cred_named).get(name, {})
+    config_values = read_file(cfg_label, cfg, cfg_named).get(config_section(name), {})
+    file_values = read_file(cred_label, cred, cred_named).get(name, {})
     if from_credentials_file:
         key_id, secret = _from_file(name, file_values, cred)
     else:
@@ -169,7 +168,7 @@ def _drop_replaced(name: str, old: Mapping[str, str], key_id: str) -> None:
 def remove(profile: str, env: Mapping[str, str], yes: bool = False) -> None:
     name = keystore.check_profile(profile)
     (cfg_label, cfg, cfg_named), (_, cred, _) = config_paths(env)
-    values = _read(cfg_label, cfg, cfg_named).get(config_section(name), {})
+    values = read_file(cfg_label, cfg, cfg_named).get(config_section(name), {})
     if not values.get(keystore.MARKER, "").strip():
         raise MfaenvError(f"profile {name!r} keeps no keys in a keyring ({cfg} has no {keystore.MARKER} for it)")
     key_id = keystore.check_key_id(values[keystore.MARKER], f"{keystore.MARKER} of profile {name!r}")
@@ -196,9 +195,9 @@ def remove(profile: str, env: Mapping[str, str], yes: bool = False) -> None:
     if values.get("credential_process", "").strip() == credential_process_line(name):
         changes["credential_process"] = None
     credfile.update_section(Path(cfg), config_section(name), changes, say, create=False, lock=Path(cred))
-    from mfaenv.store import cache
+    from mfaenv.store import cachedir, cleanup
 
-    cache.forget(cache.folder(dict(env)), name)
+    cleanup.forget(cachedir.path(dict(env)), name)
     said = "deleted" if gone else "found nothing to delete for"
     say(
         f"{said} the keys of profile {name!r} ({keystore.hint(key_id)}) in the {store.name}, and its marker in {cfg}; "

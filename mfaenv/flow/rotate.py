@@ -17,15 +17,14 @@ the next rotate names it as the one to delete. A login works throughout.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from mfaenv.store import cache
-from mfaenv.store import credfile
-from mfaenv.store import keystore
-from mfaenv.aws import sts
-from mfaenv.store.config import SourceProfile, _read, choose_profile, config_paths, load_profile
+from mfaenv.aws import iam, sts
 from mfaenv.errors import Exit, MfaenvError
+from mfaenv.plan import Session
+from mfaenv.store import cachedir, cleanup, credfile, keystore
+from mfaenv.store.config import SourceProfile, choose_profile, config_paths, load_profile, read_file
 from mfaenv.terminal import say
 
 #: How long a new key may take to work (IAM is eventually consistent; seconds are usual).
@@ -107,12 +106,11 @@ class FileKeys:
         credfile.update_section(self.path, self.profile.name, changes, say, create=False, private=True)
 
 
-def rotate(env: Mapping[str, str], profile: str | None = None, **login_opts: object) -> None:
+def rotate(env: Mapping[str, str], mfa_session: Callable[[str], Session], profile: str | None = None) -> None:
+    """Rotate the profile's key; `mfa_session(profile)` logs in as `mfaenv login` would (the caller's options)."""
     name = choose_profile(profile, env)
-    source = load_profile(name, env)
+    source = keystore.attach(load_profile(name, env))
     keys = _keys_of(source, env)
-    from mfaenv.cli import commands
-
     # The current key's owner: GetCallerIdentity with the long-term key needs no permission,
     # and names the IAM user whose keys these are.
     owner = sts.caller_arn(source)
@@ -122,15 +120,15 @@ def rotate(env: Mapping[str, str], profile: str | None = None, **login_opts: obj
             "rotate root keys in the console (better: delete them)"
         )
     user = owner.rsplit("/", 1)[-1]
-    session = commands.session(dict(env), profile=source.name, **login_opts)  # type: ignore[arg-type]
-    ids = sts.list_access_keys(source, session, user)
+    session = mfa_session(source.name)
+    ids = iam.list_access_keys(source, session, user)
     current = source.access_key_id
     if current not in ids:
         raise MfaenvError(
             f"the key {current} of profile {source.name!r} is not among IAM user {user}'s keys; nothing was changed",
             Exit.AWS,
         )
-    folder = cache.folder(dict(env))
+    folder = cachedir.path(dict(env))
     retired = keys.retired()
     if retired is not None:
         # Read from a file: a key id of the right shape, and never the key in use.
@@ -155,7 +153,7 @@ def rotate(env: Mapping[str, str], profile: str | None = None, **login_opts: obj
             f"then run `mfaenv rotate {source.name}` again"
         )
     else:
-        pending = sts.create_access_key(source, session, user)
+        pending = iam.create_access_key(source, session, user)
         if pending[0] in ids:
             # An answer naming a key that exists already (the one in use): storing it would
             # overwrite that key's secret, and the last step would delete the key in use.
@@ -176,7 +174,7 @@ def _keys_of(source: SourceProfile, env: Mapping[str, str]) -> KeyringKeys | Fil
     (_, cfg, _), (cred_label, cred, cred_named) = config_paths(env)
     if source.settings.get(keystore.MARKER, "").strip():
         return KeyringKeys(source, Path(cfg), Path(cred))
-    values = _read(cred_label, cred, cred_named).get(source.name, {})
+    values = read_file(cred_label, cred, cred_named).get(source.name, {})
     if values.get("aws_access_key_id", "").strip() != source.access_key_id:
         raise MfaenvError(
             f"the keys of profile {source.name!r} are not in {cred}, and rotate writes the new key there; "
@@ -191,7 +189,7 @@ def _wait_until_it_works(source: SourceProfile, key_id: str, secret: str, owner:
     probe = source._replace(access_key_id=key_id, secret_access_key=secret)
     deadline, delay = time.monotonic() + wait, 1.0
     while True:
-        arn = sts.key_works(probe)
+        arn = iam.key_works(probe)
         if arn == owner:
             return
         if arn is not None:
@@ -219,6 +217,6 @@ def _delete_old(
     folder: str,
 ) -> None:
     if old in ids:
-        sts.delete_access_key(source, session, user, old)  # type: ignore[arg-type]
+        iam.delete_access_key(source, session, user, old)  # type: ignore[arg-type]
     keys.forget(old)
-    cache.forget_key(folder, source.name, old)
+    cleanup.forget_key(folder, source.name, old)

@@ -17,12 +17,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from mfaenv.store import cache
 from mfaenv import inputs
-from mfaenv.store import roles
-from mfaenv.store.config import SourceProfile
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
+from mfaenv.store import cache, roles
+from mfaenv.store.config import SourceProfile
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:

@@ -1,39 +1,29 @@
-"""The session cache shared by the user's terminals. I/O edge.
+"""The session cache shared by the user's terminals: its entries. I/O edge.
 
 One file per (source profile, MFA serial, long-term key id) under the user
 cache dir, and one per role session (role profile, long-term key id, and the
-request: steps.AssumeRole.cache_key): folder 0700, files 0600, each written to a temp file in the same
-folder and renamed over the old one, so a reader sees the old entry or the new
-one, never half of either. Two terminals racing both call STS and the later
-rename wins; both sessions are valid, so no lock is needed. An entry anyone but
-the user could read is refused: it holds a secret key. The MFA code is never stored.
-The key id is part of the name, so a rotated long-term key never finds an old entry.
-
-The folders are input too (MFAENV_CACHE_DIR or XDG_CACHE_HOME may point
-anywhere), so, as ssh asks of ~/.ssh: the cache folder and its `sessions`
-folder must be real folders (not links) of the user's own that nobody else can
-write, and every folder above them must belong to the user or root and be
-writable by others only with the sticky bit (/tmp). Once checked, a folder is
-held open and every name in it is reached through that handle, never through a
-link, and only a regular file is read, so nobody can swap a folder or plant a
-link or a FIFO between the check and the use.
+request: flow.steps.AssumeRole.cache_key): files 0600 in the private folder
+store.cachedir checks, each written to a temp file in the same folder and
+renamed over the old one, so a reader sees the old entry or the new one, never
+half of either. Two terminals racing both call STS and the later rename wins;
+both sessions are valid, so no lock is needed. An entry anyone but the user
+could read is refused: it holds a secret key. The MFA code is never stored.
+The key id is part of the name, so a rotated long-term key never finds an old
+entry. Deleting entries is store.cleanup's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import json
 import os
 import re
 import stat
-import sys
-import time
-from collections.abc import Iterator
 
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
+from mfaenv.store.cachedir import POSIX, STALE, Folder, Refused, opened
 
 try:  # CPython's own SHA-256: hashlib would load OpenSSL, 6 ms of every cached login
     from _sha256 import sha256 as _sha256  # Python < 3.12
@@ -43,247 +33,9 @@ except ImportError:
     except ImportError:
         from hashlib import sha256 as _sha256  # type: ignore[no-redef]
 
+
 #: Only files named like this are ever read, pruned or deleted here.
-_ENTRY = re.compile(r"[0-9a-f]{24}-[0-9a-f]{24}\.json\Z")
-#: Our temp files (and the mkstemp names earlier versions used), left by a writer killed before its rename.
-_LEFTOVER = re.compile(r"\.(?:tmp-[a-z0-9_]{8,16}\.json|used-codes\.[a-z0-9_]{8}\.tmp)\Z")
-#: A temp file older than this belongs to a writer that died (a write takes milliseconds): it is deleted.
-STALE = 600
-#: Far above any entry (a session token must fit an environment variable: under 128 KiB).
-MAX_ENTRY = 1 << 20
-
-_POSIX = os.name != "nt"
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a planted FIFO must not block the open
-_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_BINARY = getattr(os, "O_BINARY", 0)
-_FIX = "delete it (mfaenv creates its own, 0700), point MFAENV_CACHE_DIR at a private folder, or set MFAENV_NO_CACHE=1"
-
-
-def folder(env: dict[str, str] | None = None) -> str:
-    """The private folder of entries: a `sessions` folder of its own, even under MFAENV_CACHE_DIR."""
-    env = os.environ if env is None else env  # type: ignore[assignment]
-    given = env.get("MFAENV_CACHE_DIR")
-    if given:
-        base = os.path.expanduser(given)
-        if not os.path.isabs(base):
-            # Relative, it would name a different folder in every directory the user works in.
-            raise MfaenvError(
-                f"MFAENV_CACHE_DIR {given!r} is not an absolute path; set it to one, e.g. ~/.cache/mfaenv"
-            )
-        return os.path.join(os.path.normpath(base), "sessions")
-    if sys.platform.startswith("linux"):
-        # What platformdirs answers on Linux (the XDG rule), without its import on every login.
-        xdg = env.get("XDG_CACHE_HOME", "").strip()
-        base = xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache")
-        if not os.path.isabs(base):
-            raise MfaenvError(f"HOME {env.get('HOME', '')!r} is not an absolute path; set HOME or MFAENV_CACHE_DIR")
-        return os.path.join(os.path.normpath(base), "mfaenv", "sessions")
-    import platformdirs  # ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows
-
-    return os.path.join(platformdirs.user_cache_dir("mfaenv", appauthor=False), "sessions")
-
-
-class Refused(MfaenvError):
-    """A file in the cache folder that is not used; `why` says so briefly (for `mfaenv list`)."""
-
-    def __init__(self, what: str, where: str, why: str, fix: str = "delete it") -> None:
-        super().__init__(f"refusing {what} {where}: {why}; {fix}")
-        self.why = why
-
-
-class Folder:
-    """A checked private folder, held open: names in it are reached through its handle (POSIX)."""
-
-    def __init__(self, path: str, fd: int | None) -> None:
-        self.path = path
-        self.fd = fd  # None on Windows, which has no handles on folders: plain paths there
-
-    def _at(self, name: str) -> tuple[str, dict[str, int]]:
-        return (name, {"dir_fd": self.fd}) if self.fd is not None else (os.path.join(self.path, name), {})
-
-    def names(self) -> list[str]:
-        return sorted(os.listdir(self.fd if self.fd is not None else self.path))
-
-    def read(self, name: str, what: str) -> tuple[bytes, os.stat_result] | None:
-        """A regular file of ours, at most MAX_ENTRY bytes; None if it is absent or larger."""
-        where = os.path.join(self.path, name)
-        path, at = self._at(name)
-        try:
-            fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY, **at)
-        except FileNotFoundError:
-            return None
-        except OSError as e:
-            raise Refused(what, where, "it is a symbolic link" if e.errno == errno.ELOOP else e.strerror) from None
-        info = os.fstat(fd)
-        why = ""
-        if not stat.S_ISREG(info.st_mode):  # a FIFO, a folder, a device: never read
-            why = "it is not a regular file"
-        elif _POSIX and info.st_uid != os.geteuid():
-            why = f"it belongs to uid {info.st_uid}, not to you (uid {os.geteuid()})"
-        if why:
-            os.close(fd)
-            raise Refused(what, where, why)
-        with open(fd, "rb", closefd=True) as f:
-            data = f.read(MAX_ENTRY + 1)
-        return None if len(data) > MAX_ENTRY else (data, info)
-
-    def write(self, name: str, data: bytes) -> None:
-        """Replace `name` atomically with a 0600 file holding `data`."""
-        tmp = f".tmp-{os.urandom(8).hex()}.json"
-        path, at = self._at(tmp)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY, 0o600, **at)
-        try:
-            with open(fd, "wb", closefd=True) as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            if self.fd is not None:
-                os.replace(tmp, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
-            else:
-                os.replace(path, os.path.join(self.path, name))
-        except BaseException:
-            with contextlib.suppress(OSError):
-                self.unlink(tmp)
-            raise
-        if self.fd is not None:
-            with contextlib.suppress(OSError):  # the rename is durable once the folder is synced
-                os.fsync(self.fd)
-
-    def unlink(self, name: str) -> None:
-        path, at = self._at(name)
-        os.unlink(path, **at)
-
-    def drop_leftovers(self, older_than: float) -> None:
-        """Delete our temp files older than `older_than` seconds: a killed writer's, holding a session."""
-        now = time.time()
-        for name in self.names():
-            if _LEFTOVER.match(name):
-                path, at = self._at(name)
-                with contextlib.suppress(OSError):
-                    if older_than <= 0 or now - os.stat(path, follow_symlinks=False, **at).st_mtime >= older_than:
-                        os.unlink(path, **at)
-
-
-@contextlib.contextmanager
-def opened(base: str, create: bool) -> Iterator[Folder | None]:
-    """The checked folder `base` (the `sessions` folder), or None if it does not exist and `create` is False."""
-    if not _POSIX:
-        if create:
-            os.makedirs(base, exist_ok=True)
-        yield Folder(base, None) if os.path.isdir(base) else None
-        return
-    top = os.path.dirname(base)
-    _check_parents(top)
-    top_fd = _open_dir(top, None, top, create)
-    if top_fd is None:
-        yield None
-        return
-    try:
-        fd = _open_dir(os.path.basename(base), top_fd, base, create)
-    finally:
-        os.close(top_fd)
-    if fd is None:
-        yield None
-        return
-    try:
-        if create and os.fstat(fd).st_mode & 0o077:
-            os.fchmod(fd, 0o700)  # ours, checked, reached without a link: private before secrets go in
-        yield Folder(base, fd)
-    finally:
-        os.close(fd)
-
-
-def _open_dir(name: str, dir_fd: int | None, shown: str, create: bool) -> int | None:
-    at = {} if dir_fd is None else {"dir_fd": dir_fd}
-    flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _NONBLOCK | _CLOEXEC
-    try:
-        fd = os.open(name, flags, **at)
-    except FileNotFoundError:
-        if not create:
-            return None
-        if dir_fd is None:
-            os.makedirs(os.path.dirname(name), exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(name, 0o700, **at)
-        fd = _open_dir(name, dir_fd, shown, False)  # checked like any other: it may have been raced
-        if fd is None:
-            raise MfaenvError(f"cannot create the cache folder {shown}; {_FIX}") from None
-        return fd
-    except OSError as e:
-        # O_DIRECTORY with O_NOFOLLOW: ELOOP for a link on some systems, ENOTDIR on Linux.
-        if e.errno == errno.ELOOP or (e.errno == errno.ENOTDIR and _is_link(name, at)):
-            raise MfaenvError(f"refusing the cache folder {shown}: it is a symbolic link; {_FIX}") from None
-        if e.errno == errno.ENOTDIR and not create:
-            return None  # a file where the folder would be: no cache to read (a write says so)
-        owner = _owner(name, at) if e.errno in (errno.EACCES, errno.EPERM) else None
-        if owner is not None and owner != os.geteuid():  # another user's private folder: say whose
-            raise MfaenvError(
-                f"refusing the cache folder {shown}: it belongs to uid {owner}, not to you (uid {os.geteuid()}); {_FIX}"
-            ) from None
-        what = "it is not a folder" if e.errno == errno.ENOTDIR else e.strerror
-        raise MfaenvError(f"cannot use the cache folder {shown}: {what}; {_FIX}") from None
-    try:
-        info = os.fstat(fd)
-        if info.st_uid != os.geteuid():
-            raise MfaenvError(
-                f"refusing the cache folder {shown}: it belongs to uid {info.st_uid}, not to you (uid {os.geteuid()}); {_FIX}"
-            )
-        if info.st_mode & 0o022:
-            raise MfaenvError(
-                f"refusing the cache folder {shown}: others can write it (mode {stat.filemode(info.st_mode)}); "
-                f"`chmod go-w {shown}` if it is yours alone, or {_FIX}"
-            )
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _is_link(name: str, at: dict[str, int]) -> bool:
-    try:
-        return stat.S_ISLNK(os.stat(name, follow_symlinks=False, **at).st_mode)
-    except OSError:
-        return False
-
-
-def _owner(name: str, at: dict[str, int]) -> int | None:
-    try:
-        return os.stat(name, follow_symlinks=False, **at).st_uid
-    except OSError:
-        return None
-
-
-def _check_parents(top: str) -> None:
-    """Every folder above `top` is the user's or root's, and nobody else can rename things in it.
-
-    Group-writable parents are let through: with user private groups (umask 002)
-    they are common and the group is the user's own; and a swapped parent could
-    only lead to a folder the checks above refuse, or to another folder of the user's.
-    """
-    path = os.path.realpath(os.path.dirname(top))
-    while True:
-        try:
-            info = os.stat(path)
-        except OSError:
-            info = None  # not there yet: created below, then checked
-        if info is not None:
-            if info.st_uid not in (0, os.geteuid()):
-                raise MfaenvError(
-                    f"refusing the cache folder {top}: the folder {path} above it belongs to uid {info.st_uid}, "
-                    f"who could swap it; point MFAENV_CACHE_DIR at a folder under your home, or set MFAENV_NO_CACHE=1"
-                )
-            if info.st_mode & stat.S_IWOTH and not info.st_mode & stat.S_ISVTX:
-                raise MfaenvError(
-                    f"refusing the cache folder {top}: anyone can write the folder {path} above it "
-                    f"(mode {stat.filemode(info.st_mode)}, no sticky bit); point MFAENV_CACHE_DIR at a folder "
-                    "under your home, or set MFAENV_NO_CACHE=1"
-                )
-        parent = os.path.dirname(path)
-        if parent == path:
-            return
-        path = parent
+ENTRY = re.compile(r"[0-9a-f]{24}-[0-9a-f]{24}\.json\Z")
 
 
 def _when(value: object) -> dt.datetime | None:
@@ -301,14 +53,14 @@ def _digest(*parts: str) -> str:
     return _sha256("\0".join(parts).encode()).hexdigest()[:24]
 
 
-def _prefix(profile: str, key_id: str, kind: str = "") -> str:
+def prefix(profile: str, key_id: str, kind: str = "") -> str:
     # `kind` keeps role sessions apart from MFA sessions even for a profile that is both
     # (a role whose source_profile is itself); MFA sessions keep their v1 names.
     return _digest("mfaenv-v1", profile, key_id) if not kind else _digest("mfaenv-v1", kind, profile, key_id)
 
 
 def _name(profile: str, key_id: str, serial: str, kind: str = "") -> str:
-    return f"{_prefix(profile, key_id, kind)}-{_digest(serial)}.json"
+    return f"{prefix(profile, key_id, kind)}-{_digest(serial)}.json"
 
 
 def lookup(
@@ -332,11 +84,11 @@ def lookup(
     with opened(base, create=False) as d:
         if d is None:
             return None
-        prefix = _prefix(profile, key_id, kind)
+        start = prefix(profile, key_id, kind)
         names = (
             [_name(profile, key_id, serial, kind)]
             if serial
-            else [n for n in d.names() if _ENTRY.match(n) and n.startswith(prefix)]
+            else [n for n in d.names() if ENTRY.match(n) and n.startswith(start)]
         )
         best: Session | None = None
         for name in names:
@@ -354,7 +106,7 @@ def _entry(d: Folder, name: str) -> bytes | None:
     if got is None:
         return None
     data, info = got
-    if _POSIX and info.st_mode & 0o077:
+    if POSIX and info.st_mode & 0o077:
         raise Refused(
             what,
             os.path.join(d.path, name),
@@ -416,35 +168,11 @@ def store(
         d.drop_leftovers(STALE)
         d.write(_name(profile, key_id, serial, kind), json.dumps(doc).encode("utf-8"))
         for name in d.names():
-            if _ENTRY.match(name):
+            if ENTRY.match(name):
                 with contextlib.suppress(OSError, ValueError, AttributeError, MfaenvError):
-                    exp = _when(json.loads(_bytes(d, name)).get("Expiration"))
+                    exp = _when(entry_doc(d, name).get("Expiration"))
                     if exp is None or exp <= now:
                         d.unlink(name)
-
-
-def forget(base: str, profile: str) -> int:
-    """Delete every entry of `profile` (and the role sessions made from it), and every temp file a
-    write left; the number of entries deleted."""
-    count = 0
-    with opened(base, create=False) as d:
-        if d is None:
-            return 0
-        # Whatever their age: the user asked for the secrets to go. A write racing
-        # this loses its rename and says "could not cache the session".
-        d.drop_leftovers(0)
-        for name in d.names():
-            if _ENTRY.match(name):
-                with contextlib.suppress(OSError, ValueError, AttributeError, MfaenvError):
-                    if _belongs(json.loads(_bytes(d, name)), profile):
-                        d.unlink(name)
-                        count += 1
-    return count
-
-
-def _belongs(doc: dict[str, object], profile: str) -> bool:
-    """An entry is a profile's if it is that profile's session, or a role session made from its keys."""
-    return profile in (doc.get("Profile"), doc.get("SourceProfile"))
 
 
 def _bytes(d: Folder, name: str) -> bytes:
@@ -462,11 +190,11 @@ def entries(base: str, now: dt.datetime) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     with opened(base, create=False) as d:
         for name in d.names() if d is not None else []:
-            if not _ENTRY.match(name):
+            if not ENTRY.match(name):
                 continue
             row: dict[str, object] = {"file": name}
             try:
-                doc = json.loads(_bytes(d, name))  # type: ignore[union-attr]
+                doc = entry_doc(d, name)  # type: ignore[union-attr]
                 exp = _when(doc.get("Expiration"))
                 if exp is None or not isinstance(doc.get("Profile"), str):
                     raise ValueError
@@ -488,47 +216,6 @@ def entries(base: str, now: dt.datetime) -> list[dict[str, object]]:
     return out
 
 
-def clear(base: str, profile: str | None) -> int:
-    """Delete every entry (or `profile`'s, including its roles'), and every temp file a write left; the number deleted."""
-    count = 0
-    with opened(base, create=False) as d:
-        if d is None:
-            return 0
-        d.drop_leftovers(0)  # as `logout --forget`: the user asked for the secrets to go
-        for name in d.names():
-            if not _ENTRY.match(name):
-                continue
-            if profile is not None:
-                try:
-                    if not _belongs(json.loads(_bytes(d, name)), profile):
-                        continue
-                except (OSError, ValueError, AttributeError, MfaenvError):
-                    continue  # not readable as this profile's: `clear` without a profile removes it
-            with contextlib.suppress(FileNotFoundError):
-                d.unlink(name)
-                count += 1
-    return count
-
-
-def forget_key(base: str, profile: str, key_id: str) -> int:
-    """Delete the entries of one long-term key of `profile` (after `rotate` retired it), the role
-    sessions it signed for included; the number deleted."""
-    count = 0
-    hint = f"{key_id[:4]}...{key_id[-4:]}"
-    with opened(base, create=False) as d:
-        if d is None:
-            return 0
-        for name in d.names():
-            if not _ENTRY.match(name):
-                continue
-            mine = name.startswith(_prefix(profile, key_id) + "-")
-            if not mine:
-                with contextlib.suppress(OSError, ValueError, AttributeError, MfaenvError):
-                    doc = json.loads(_bytes(d, name))
-                    # A role session is named by its own profile: known by its source and key.
-                    mine = doc.get("SourceProfile") == profile and doc.get("SourceKey") == hint
-            if mine:
-                with contextlib.suppress(OSError):
-                    d.unlink(name)
-                    count += 1
-    return count
+def entry_doc(d: Folder, name: str) -> dict[str, object]:
+    """An entry's JSON document; ValueError if absent, too large or not JSON."""
+    return json.loads(_bytes(d, name))

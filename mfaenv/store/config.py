@@ -19,6 +19,8 @@ from mfaenv.errors import MfaenvError
 
 #: The key that marks a credentials-file section as a session mfaenv wrote (credfile.MARKER).
 _MARKER = "mfaenv_source_profile"
+#: The key that names the key id of a profile whose secret `mfaenv add` put in a store (keystore.MARKER).
+KEYRING_MARKER = "mfaenv_keyring"
 _NOT_STATIC = ("role_arn", "credential_process", "sso_session", "sso_start_url", "web_identity_token_file")
 
 
@@ -29,8 +31,8 @@ class SourceProfile(namedtuple("SourceProfile", "name access_key_id secret_acces
 
     @property
     def secret_access_key(self) -> str:
-        # A profile whose keys are in a keyring holds a keystore.Deferred here: the
-        # keyring is opened only when a call needs the secret, never for a cached login.
+        # A profile whose keys are in a store holds a keystore.Deferred here (keystore.attach):
+        # the store is opened only when a call needs the secret, never for a cached login.
         value = tuple.__getitem__(self, 2)
         return value if isinstance(value, str) else value()
 
@@ -40,6 +42,12 @@ class SourceProfile(namedtuple("SourceProfile", "name access_key_id secret_acces
     def key_hint(self) -> str:
         """The key id as AWS consoles show it: enough to recognise, not to use."""
         return f"{self.access_key_id[:4]}...{self.access_key_id[-4:]}"
+
+
+def _in_store() -> str:
+    # Stands for a secret in a store until keystore.attach replaces it; a call that
+    # reached this would sign with nothing, so it is a bug, said as one.
+    raise MfaenvError("internal error: the stored secret was not attached; please report it with --debug")
 
 
 def choose_profile(option: str | None, env: Mapping[str, str]) -> str:
@@ -109,7 +117,7 @@ def read_aws_file(path: str, label: str, named: bool = True) -> bytes | None:
     return data
 
 
-def _read(label: str, path: str, named: bool) -> dict[str, dict[str, str]]:
+def read_file(label: str, path: str, named: bool) -> dict[str, dict[str, str]]:
     """Sections of one file, as botocore reads them; {} for an absent default file.
 
     configparser directly, as botocore's raw_config_parse does, because importing
@@ -154,7 +162,7 @@ def _stamp(path: str) -> tuple[object, ...]:
     return (path, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _profiles(env: Mapping[str, str]) -> tuple[_Profiles, _Profiles, _Profiles]:
+def parsed(env: Mapping[str, str]) -> tuple[_Profiles, _Profiles, _Profiles]:
     """(merged profiles, config-file profiles, credentials-file profiles), merged the way botocore merges them.
 
     Parsed once per process while the files stay as they are: a login asks several questions of them.
@@ -170,8 +178,8 @@ def _profiles(env: Mapping[str, str]) -> tuple[_Profiles, _Profiles, _Profiles]:
 def _parse(
     cfg_label: str, cfg_path: str, cfg_named: bool, cred_label: str, cred_path: str, cred_named: bool
 ) -> tuple[_Profiles, _Profiles, _Profiles]:
-    config = _read(cfg_label, cfg_path, cfg_named)
-    creds = _read(cred_label, cred_path, cred_named)
+    config = read_file(cfg_label, cfg_path, cfg_named)
+    creds = read_file(cred_label, cred_path, cred_named)
 
     # In the config file a profile is `[profile NAME]`, except `[default]`;
     # in the credentials file it is `[NAME]`. Credentials-file values win.
@@ -190,7 +198,7 @@ def _parse(
 
 def read_profiles(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """Every profile's settings, merged the way botocore merges the two files (for role chains)."""
-    return _profiles(env)[0]
+    return parsed(env)[0]
 
 
 #: Config-file keys that make a profile something other than a session mfaenv wrote.
@@ -200,21 +208,21 @@ _CREDENTIAL_KEYS = (*_NOT_STATIC, "source_profile", "credential_source", "aws_ac
 def is_written_profile(name: str, env: Mapping[str, str]) -> bool:
     """Whether profile `name` is a session section mfaenv wrote (it carries the marker)."""
     try:
-        return _MARKER in _profiles(env)[2].get(name, {})
+        return _MARKER in parsed(env)[2].get(name, {})
     except MfaenvError:
         return False  # load_profile says what is wrong with the files
 
 
 def foreign_settings(name: str, env: Mapping[str, str]) -> str | None:
     """The first credential setting of profile `name` in the config file, which a written session would shadow."""
-    settings = _profiles(env)[1].get(name, {})
+    settings = parsed(env)[1].get(name, {})
     return next((k for k in _CREDENTIAL_KEYS if k in settings), None)
 
 
 def load_profile(name: str, env: Mapping[str, str]) -> SourceProfile:
     """The named profile's long-term keys, merged the way botocore merges the two files."""
     (cfg_label, _, _), (cred_label, _, _) = config_paths(env)
-    profiles, config, creds = _profiles(env)
+    profiles, config, creds = parsed(env)
     if name not in profiles:
         if not config and not creds:
             raise MfaenvError(
@@ -230,12 +238,10 @@ def load_profile(name: str, env: Mapping[str, str]) -> SourceProfile:
         name, values = source, profiles[source]
     key_id = values.get("aws_access_key_id", "").strip()
     secret: object = values.get("aws_secret_access_key", "").strip()
-    if values.get("mfaenv_keyring", "").strip():
-        # `mfaenv add` moved the keys into a keyring (README, "Keys off the disk"); the
-        # marker names the key id, and a credential_process beside it is mfaenv's own.
-        from mfaenv.store import keystore# light: the keyring itself is imported only to read the secret
-
-        key_id, secret = keystore.marked(name, values)
+    if values.get(KEYRING_MARKER, "").strip():
+        # `mfaenv add` moved the keys into a store (README, "Keys off the disk"): the marker
+        # names the key id, and store.keystore.attach puts a reader of the secret in its place.
+        key_id, secret = values[KEYRING_MARKER].strip(), _in_store
     if not key_id or not secret:
         other = next((k for k in _NOT_STATIC if k in values), None)
         why = f"it uses {other}; " if other else ""

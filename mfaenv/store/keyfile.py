@@ -26,8 +26,10 @@ import json
 import os
 import stat
 import sys
+from pathlib import Path
 
 from mfaenv.errors import Exit, MfaenvError
+from mfaenv.store import atomic
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -37,7 +39,6 @@ if TYPE_CHECKING:
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 PASSPHRASE_VAR = "MFAENV_KEYFILE_PASSPHRASE"
 MAX_BYTES = 1 << 20  # a file of keys is a few hundred bytes; refuse to parse anything huge
-LOCK_TIMEOUT = 30
 ATTEMPTS = 3
 
 
@@ -181,22 +182,11 @@ class KeyFile:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        from filelock import FileLock, Timeout
-
-        from mfaenv.store.credfile import _check_lock
-
         folder = os.path.dirname(self.path)
         os.makedirs(folder, mode=0o700, exist_ok=True)
         _check_folder(folder, self.name)
-        lock = self.path + ".lock"
-        _check_lock(lock)
-        try:
-            with FileLock(lock, timeout=LOCK_TIMEOUT, mode=0o600):
-                yield
-        except Timeout:
-            raise MfaenvError(f"another process holds {lock} for over {LOCK_TIMEOUT} s; try again") from None
-        except OSError as e:  # swapped after the check
-            raise MfaenvError(f"cannot use the lock file {lock}: {e.strerror}; delete it and try again") from None
+        with atomic.locked(Path(self.path)):
+            yield
 
 
 def _check_folder(folder: str, what: str) -> None:
@@ -248,6 +238,4 @@ def _ask_passphrase(path: str, confirm: bool) -> str:
 
 
 def _write_private(path: str, data: bytes) -> None:
-    from mfaenv.store.credfile import write_atomically
-
-    write_atomically(path, data, ".keys.")
+    atomic.write_atomically(path, data, ".keys.")

@@ -14,7 +14,7 @@ would cost every login and protect nothing that is not already lost to whoever
 can read that folder. (README, "Sessions across terminals".)
 
 The file lives in the checked cache folder and is read like a cache entry
-(cache.Folder: no link, no FIFO, ours). With MFAENV_NO_CACHE=1 it is neither
+(cachedir.Folder: no link, no FIFO, ours). With MFAENV_NO_CACHE=1 it is neither
 read nor written: the caller passes no folder.
 """
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from mfaenv.store.cache import Folder, opened
+from mfaenv.store.cachedir import Folder, opened
 
 REMEMBER = 180  # seconds
 NAME = "used-codes.json"
