@@ -18,8 +18,17 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from typing import TextIO
 
-#: Variables a token command never sees: it needs none of our secrets.
-_HIDDEN_FROM_COMMANDS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+#: Variables a token command never sees: it needs none of our secrets, nor what unlocks a store
+#: (the key file's passphrase; keyring's cryptfile password and backend properties). pass and gpg's
+#: own settings stay: `pass otp` is a token command.
+_HIDDEN_FROM_COMMANDS = (
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "MFAENV_KEYFILE_PASSPHRASE",
+    "KEYRING_CRYPTFILE_PASSWORD",
+)
+_HIDDEN_PREFIXES = ("KEYRING_PROPERTY_",)
 
 
 @contextlib.contextmanager
@@ -55,8 +64,8 @@ def ask(tty: tuple[TextIO, TextIO], question: str) -> str:
 
 
 @contextlib.contextmanager
-def _line_mode(rd: TextIO) -> Iterator[None]:
-    """The terminal in line mode (echo, Enter, Backspace) while we read, as it was after.
+def _line_mode(rd: TextIO, echo: bool = True) -> Iterator[None]:
+    """The terminal in line mode (echo unless not `echo`, Enter, Backspace) while we read, as it was after.
 
     A shell may run us with its own editing mode still set: fish's event
     handlers do (no echo, no canonical input, CR not turned into NL).
@@ -74,7 +83,8 @@ def _line_mode(rd: TextIO) -> Iterator[None]:
         return
     mode = list(saved)
     mode[0] = (mode[0] | termios.ICRNL) & ~(termios.INLCR | termios.IGNCR)
-    mode[3] |= termios.ICANON | termios.ECHO | termios.ECHOE | termios.ECHOK | termios.ISIG | termios.IEXTEN
+    mode[3] |= termios.ICANON | termios.ECHOE | termios.ECHOK | termios.ISIG | termios.IEXTEN
+    mode[3] = mode[3] | termios.ECHO if echo else mode[3] & ~(termios.ECHO | termios.ECHONL)
     if mode != saved:
         termios.tcsetattr(fd, termios.TCSANOW, mode)
     try:
@@ -99,7 +109,7 @@ def run_token_command(command: str, env: Mapping[str, str], source: str = "--tok
     """
     import subprocess
 
-    child_env = {k: v for k, v in env.items() if k not in _HIDDEN_FROM_COMMANDS}
+    child_env = {k: v for k, v in env.items() if k not in _HIDDEN_FROM_COMMANDS and not k.startswith(_HIDDEN_PREFIXES)}
     try:
         done = subprocess.run(
             command,
@@ -120,25 +130,21 @@ def run_token_command(command: str, env: Mapping[str, str], source: str = "--tok
 
 
 def ask_hidden(tty: tuple[TextIO, TextIO], question: str) -> str:
-    """Like ask, without echoing what is typed (a secret key, a passphrase)."""
+    """Like ask, without echoing what is typed (a secret key, a passphrase).
+
+    In line mode like ask: clearing ECHO alone left fish's editing mode on, where Enter (a CR) ends nothing.
+    """
     if os.name == "nt":
         import getpass
 
         return getpass.getpass(question).strip()
-    import termios
-
     rd, wr = tty
-    wr.write(question)
-    wr.flush()
-    fd = rd.fileno()
-    old = termios.tcgetattr(fd)
-    new = termios.tcgetattr(fd)
-    new[3] &= ~termios.ECHO
     try:
-        termios.tcsetattr(fd, termios.TCSAFLUSH, new)
-        line = rd.readline()
+        with _line_mode(rd, echo=False):
+            wr.write(question)
+            wr.flush()
+            line = rd.readline()
     finally:
-        termios.tcsetattr(fd, termios.TCSAFLUSH, old)
         wr.write("\n")  # the Enter the user typed was not echoed either
         wr.flush()
     if not line:
