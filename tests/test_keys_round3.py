@@ -100,3 +100,83 @@ def test_fish_auto_login_takes_the_key_file_passphrase_typed_with_enter(work: Ia
         assert _show(terminal)["secret"] == MOTO_SESSION_SECRET
     finally:
         terminal.close(force=True)
+
+
+# -- issue 19: the key file's scrypt costs are not taken on trust -------------------------------------------
+
+TAMPERED = [
+    ("N", 3),  # not a power of two: ValueError inside scrypt
+    ("N", True),  # a JSON true is no number
+    ("N", 2**30),  # 128 GiB of memory
+    ("R", 0),
+    ("P", 2**20),  # a million rounds: days
+    ("Salt", "!!not base64!!"),
+    ("Data", "\u00e9t\u00e9"),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), TAMPERED, ids=[f"{f}={v!r}"[:20] for f, v in TAMPERED])
+def test_a_key_file_with_changed_scrypt_costs_is_damaged_in_one_line(
+    work: IamUser, isolated: Path, field: str, value: object
+) -> None:
+    add_to_file(work)
+    doc = json.loads(keyfile(isolated).read_text())
+    (doc if field == "Data" else doc["KDF"])[field] = value
+    keyfile(isolated).write_text(json.dumps(doc))
+    line = runner(work).fails(
+        "login", "--profile", PROFILE, "--token-code", CODE, code=2, env={"MFAENV_KEYFILE_PASSPHRASE": PASSPHRASE}
+    )
+    assert "is damaged or not mfaenv's" in line
+
+
+def test_a_key_file_mfaenv_wrote_opens(work: IamUser, isolated: Path) -> None:
+    add_to_file(work)
+    kdf = json.loads(keyfile(isolated).read_text())["KDF"]
+    assert (kdf["N"], kdf["R"], kdf["P"], len(base64.b64decode(kdf["Salt"]))) == (2**17, 8, 1, 16)
+    r = runner(work)("login", "--profile", PROFILE, "--token-code", CODE, env={"MFAENV_KEYFILE_PASSPHRASE": PASSPHRASE})
+    assert r.code == 0 and "AWS_SESSION_TOKEN" in r.out, r
+
+
+def test_a_relative_key_file_path_is_refused(work: IamUser, isolated: Path, tmp_path: Path) -> None:
+    line = runner(work).fails(
+        "add",
+        PROFILE,
+        "--keyring",
+        "file",
+        code=2,
+        input=keys_in(work),
+        env={"MFAENV_KEYFILE": "keys.json", "MFAENV_KEYFILE_PASSPHRASE": PASSPHRASE},
+    )
+    assert "MFAENV_KEYFILE 'keys.json' is not an absolute path" in line
+    assert not list(Path.cwd().glob("keys.json")) and "mfaenv_keyring" not in marker(isolated)
+    # ~ is the user's home, as in MFAENV_CACHE_DIR.
+    r = runner(work)(
+        "add",
+        PROFILE,
+        "--keyring",
+        "file",
+        input=keys_in(work),
+        env={"MFAENV_KEYFILE": "~/private/keys.json", "MFAENV_KEYFILE_PASSPHRASE": PASSPHRASE},
+    )
+    assert r.code == 0 and (isolated / "private" / "keys.json").exists(), r
+
+
+def test_new_passphrase_question_says_what_it_is_for(work: IamUser, isolated: Path) -> None:
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "mfaenv", "add", PROFILE, "--keyring", "file", "--no-credential-process"],
+        encoding="utf-8",
+        timeout=60,
+    )
+    child.expect("access key id")
+    child.send(work.key_id + ENTER)
+    child.expect("secret access key")
+    child.send(work.secret + ENTER)
+    child.expect(r"New passphrase for the mfaenv key file (\S+) \(it encrypts your AWS keys\): ")
+    assert child.match.group(1) == str(keyfile(isolated))
+    child.send(PASSPHRASE + ENTER)
+    child.expect("Same passphrase again")
+    child.send(PASSPHRASE + ENTER)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before

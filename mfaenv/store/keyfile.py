@@ -28,7 +28,7 @@ import stat
 import sys
 from pathlib import Path
 
-from mfaenv.errors import Exit, MfaenvError
+from mfaenv.errors import Exit, MfaenvError, oneline
 from mfaenv.store import atomic
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
+#: The scrypt costs a file may name: mfaenv's r and p, and N from 2**14 to 2**18 (at most 256 MiB and a
+#: second or two). They are read before anything in the file is authenticated: a changed cost (p = 2**20:
+#: days; N = 3: a crash) must never reach scrypt.
+ALLOWED_N = frozenset(2**i for i in range(14, 19))
 PASSPHRASE_VAR = "MFAENV_KEYFILE_PASSPHRASE"
 MAX_BYTES = 1 << 20  # a file of keys is a few hundred bytes; refuse to parse anything huge
 ATTEMPTS = 3
@@ -44,8 +48,15 @@ ATTEMPTS = 3
 
 def default_path(env: dict[str, str] | None = None) -> str:
     env = dict(os.environ) if env is None else env
-    if env.get("MFAENV_KEYFILE"):
-        return os.path.abspath(env["MFAENV_KEYFILE"])
+    given = env.get("MFAENV_KEYFILE")
+    if given:
+        path = os.path.expanduser(given)
+        if not os.path.isabs(path):
+            # Relative, it would name another key file in every folder the user works in (as MFAENV_CACHE_DIR).
+            raise MfaenvError(
+                f"MFAENV_KEYFILE {given!r} is not an absolute path; set it to one, e.g. ~/.local/share/mfaenv/keys.json"
+            )
+        return os.path.normpath(path)
     if sys.platform.startswith("linux"):
         xdg = env.get("XDG_DATA_HOME", "").strip()
         base = xdg if os.path.isabs(xdg) else os.path.expanduser("~/.local/share")
@@ -116,14 +127,7 @@ class KeyFile:
             data = f.read(MAX_BYTES + 1)
         try:
             doc = json.loads(data) if len(data) <= MAX_BYTES else None
-            kdf = doc["KDF"]
-            ok = (
-                doc.get("Version") == 1
-                and kdf.get("Name") == "scrypt"
-                and isinstance(doc.get("Data"), str)
-                and isinstance(kdf.get("Salt"), str)
-                and all(isinstance(kdf.get(k), int) and 0 < kdf[k] <= 2**20 for k in ("N", "R", "P"))
-            )
+            ok = _well_formed(doc)
         except (ValueError, TypeError, KeyError, AttributeError):
             ok = False
         if not ok:
@@ -189,6 +193,25 @@ class KeyFile:
             yield
 
 
+def _well_formed(doc: Any) -> bool:
+    """The file's shape, and scrypt costs mfaenv would use: nothing in it is authenticated before the key is derived."""
+    import re
+
+    kdf = doc["KDF"]
+    costs = [kdf.get(k) for k in ("N", "R", "P")]
+    if not all(type(c) is int for c in costs) or costs[0] not in ALLOWED_N or costs[1:] != [SCRYPT_R, SCRYPT_P]:
+        return False
+    salt, data = kdf.get("Salt"), doc.get("Data")
+    return (
+        doc.get("Version") == 1
+        and kdf.get("Name") == "scrypt"
+        and isinstance(salt, str)
+        and re.fullmatch(r"[A-Za-z0-9+/]{22}==", salt) is not None  # 16 bytes, as _save makes it
+        and isinstance(data, str)
+        and re.fullmatch(r"[A-Za-z0-9_-]+={0,2}", data) is not None  # a Fernet token
+    )
+
+
 def _check_folder(folder: str, what: str) -> None:
     """The key file's folder is the user's own and nobody else can write it, as ssh wants of ~/.ssh:
     anyone who can write there can swap, plant or delete the file."""
@@ -227,7 +250,12 @@ def _ask_passphrase(path: str, confirm: bool) -> str:
                 f"run on a terminal, or set {PASSPHRASE_VAR} (weaker: README, Keys off the disk)"
             )
         for _ in range(ATTEMPTS):
-            first = ask_hidden(tty, "Passphrase for the mfaenv key file: " if not confirm else "New passphrase: ")
+            first = ask_hidden(
+                tty,
+                "Passphrase for the mfaenv key file: "
+                if not confirm
+                else f"New passphrase for the mfaenv key file {oneline(path)} (it encrypts your AWS keys): ",
+            )
             if not first:
                 tty[1].write("mfaenv: the passphrase cannot be empty\n")
                 continue
