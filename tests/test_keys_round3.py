@@ -7,8 +7,10 @@ a pass store, moto's IAM and STS on loopback, and a real fish for auto-login.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -180,3 +182,211 @@ def test_new_passphrase_question_says_what_it_is_for(work: IamUser, isolated: Pa
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before
+
+
+# -- issue 19: add from stdin with a BOM; a key moved between stores ------------------------------------
+
+
+def test_add_from_stdin_takes_a_key_id_behind_a_utf8_bom(keyring: SecretService, work: IamUser) -> None:
+    # Notepad and PowerShell save UTF-8 with a byte order mark.
+    r = runner(work)(
+        "add", PROFILE, "--no-credential-process", input=b"\xef\xbb\xbf" + keys_in(work).replace(b"\n", b"\r\n")
+    )
+    assert r.code == 0, r
+    assert stored(keyring, work.key_id) == work.secret
+
+
+def file_holds(isolated: Path, key_id: str) -> str | None:
+    """What the encrypted key file holds for (work, key id), opened as mfaenv opens it."""
+    from mfaenv.store.keyfile import KeyFile
+
+    os.environ["MFAENV_KEYFILE_PASSPHRASE"] = PASSPHRASE
+    try:
+        return KeyFile(str(keyfile(isolated))).get(PROFILE, key_id)
+    finally:
+        del os.environ["MFAENV_KEYFILE_PASSPHRASE"]
+
+
+def test_moving_a_key_to_another_store_takes_it_out_of_the_old_one(
+    password_store: Path,  # noqa: F811 - the fixture of tests.test_keyring
+    work: IamUser,
+    isolated: Path,
+) -> None:
+    add_to_file(work)
+    assert file_holds(isolated, work.key_id) == work.secret
+    r = runner(work)(
+        "add", PROFILE, "--keyring", "pass", input=keys_in(work), env={"MFAENV_KEYFILE_PASSPHRASE": PASSPHRASE}
+    )
+    assert r.code == 0, r
+    assert "deleted the copy of key" in r.err and "encrypted key file" in r.err
+    assert file_holds(isolated, work.key_id) is None  # not left behind where `remove` would never look
+    item = password_store / "mfaenv" / PROFILE / f"{work.key_id}.gpg"
+    assert item.exists() and marker(isolated)["mfaenv_keyring_backend"] == "pass"
+    assert runner(work)("remove", PROFILE, "--yes").code == 0
+    assert not item.exists() and file_holds(isolated, work.key_id) is None
+
+
+# -- issue 20: add checks the store first, and writes inside the profile's block --------------------------
+
+
+def test_add_without_a_keyring_says_so_before_asking_anything(work: IamUser, isolated: Path) -> None:
+    child = pexpect.spawn(sys.executable, ["-m", "mfaenv", "add", PROFILE], encoding="utf-8", timeout=30)
+    i = child.expect(["access key id", "credential_process", pexpect.EOF])
+    child.close()
+    assert i == 2, f"asked before checking the store: {child.before}"
+    assert child.exitstatus == 2 and "no OS keyring is available" in child.before
+
+
+def test_add_with_pass_not_set_up_says_so_before_asking(
+    work: IamUser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    if not shutil.which("pass"):
+        pytest.skip("pass is not installed")
+    monkeypatch.setenv("PASSWORD_STORE_DIR", str(tmp_path / "no-store"))
+    child = pexpect.spawn(
+        sys.executable, ["-m", "mfaenv", "add", PROFILE, "--keyring", "pass"], encoding="utf-8", timeout=30
+    )
+    i = child.expect(["access key id", pexpect.EOF])
+    child.close()
+    assert i == 1 and child.exitstatus == 2 and "pass init" in child.before, child.before
+
+
+def test_add_writes_its_lines_inside_the_profiles_block(keyring: SecretService, work: IamUser, isolated: Path) -> None:
+    config = isolated / ".aws" / "config"
+    head = config.read_text()
+    config.write_text(head + "\n# the next profile\n[profile other]\nregion = us-east-2\n")
+    r = runner(work)("add", PROFILE, "--credential-process", input=keys_in(work))
+    assert r.code == 0, r
+    assert config.read_text() == (
+        head
+        + f"mfaenv_keyring = {work.key_id}\ncredential_process = mfaenv credential-process --profile {PROFILE}\n"
+        + "\n# the next profile\n[profile other]\nregion = us-east-2\n"
+    )
+
+
+# -- issue 20: the locked keyring's fix works, as the line gives it -----------------------------------------
+
+
+def _unlock_as_told(line: str, service: SecretService) -> None:
+    import re
+
+    (command,) = re.findall(r"`(gnome-keyring-daemon [^`]*)`", line)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(service.root / "home"),
+        "XDG_DATA_HOME": str(service.root / "data"),
+        "XDG_RUNTIME_DIR": str(service.root / "run"),
+        "DBUS_SESSION_BUS_ADDRESS": service.address,
+    }
+    subprocess.run(command, shell=True, input=b"keyring-pw", env=env, timeout=30, check=True, capture_output=True)
+
+
+def test_the_locked_keyring_line_gives_a_command_that_unlocks_it(
+    work: IamUser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not SecretService.available():
+        pytest.skip("no gnome-keyring")
+    service = SecretService(tmp_path / "ring", password="keyring-pw").start()
+    try:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", service.address)
+        r = runner(work)("add", PROFILE, "--no-credential-process", input=keys_in(work))
+        assert r.code == 0, r
+        import secretstorage
+
+        with secretstorage.dbus_init() as bus:
+            secretstorage.get_default_collection(bus).lock()
+        line = runner(work).fails("login", "--profile", PROFILE, "--token-code", CODE, code=3)
+        assert "locked" in line
+        _unlock_as_told(line, service)
+        r = runner(work)("login", "--profile", PROFILE, "--token-code", CODE)
+        assert r.code == 0 and "AWS_SESSION_TOKEN" in r.out, r
+    finally:
+        replacement = _secrets_owner(service)
+        service.stop()
+        if replacement:  # the daemon that took over is not the fixture's child: end it by its pid
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(replacement, signal.SIGTERM)
+
+
+def _secrets_owner(service: SecretService) -> int | None:
+    import re
+
+    p = subprocess.run(
+        [
+            "dbus-send",
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.GetConnectionUnixProcessID",
+            "string:org.freedesktop.secrets",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": service.address},
+        timeout=10,
+        check=False,
+    )
+    found = re.search(r"uint32 (\d+)", p.stdout)
+    return int(found.group(1)) if found else None
+
+
+# -- issue 20: remove, and the login after it ----------------------------------------------------------------
+
+
+def test_remove_of_a_profile_without_stored_keys_lists_those_with(keyring: SecretService, work: IamUser) -> None:
+    r = runner(work)("add", PROFILE, "--no-credential-process", input=keys_in(work))
+    assert r.code == 0, r
+    line = runner(work).fails("remove", "wrok", "--yes", code=2)
+    assert "profile 'wrok' is not in" in line and "profiles with keys in a store: work" in line
+
+
+def test_login_after_remove_points_to_add(keyring: SecretService, work: IamUser) -> None:
+    r = runner(work)("add", PROFILE, "--no-credential-process", input=keys_in(work))
+    assert r.code == 0, r
+    assert runner(work)("remove", PROFILE, "--yes").code == 0
+    line = runner(work).fails("login", "--profile", PROFILE, "--token-code", CODE, code=2)
+    assert f"`mfaenv add {PROFILE}`" in line
+
+
+# -- issue 19 and 20: rotate ---------------------------------------------------------------------------
+
+
+def test_rotate_refuses_a_key_another_profile_holds(work: IamUser, moto_server: str, isolated: Path) -> None:
+    creds = isolated / ".aws" / "credentials"
+    keys = f"aws_access_key_id = {work.key_id}\naws_secret_access_key = {work.secret}\n"
+    before = f"[{PROFILE}]\n{keys}\n[{PROFILE}-ci]\n{keys}"
+    creds.write_text(before)
+    creds.chmod(0o600)
+    line = runner(work).fails("rotate", PROFILE, "--token-code", CODE, code=2)
+    assert f"also the key of profile '{PROFILE}-ci' (in {creds})" in line and "nothing was changed" in line
+    assert iam_keys(moto_server, work.name) == [work.key_id] and creds.read_text() == before
+
+
+def test_rotate_refuses_a_key_another_profiles_marker_names(
+    keyring: SecretService, work: IamUser, moto_server: str, isolated: Path
+) -> None:
+    r = runner(work)("add", PROFILE, "--no-credential-process", input=keys_in(work))
+    assert r.code == 0, r
+    config = isolated / ".aws" / "config"
+    config.write_text(config.read_text() + f"\n[profile ci]\nmfaenv_keyring = {work.key_id}\n")
+    line = runner(work).fails("rotate", PROFILE, "--token-code", CODE, code=2)
+    assert f"also the key of profile 'ci' (in {config})" in line
+    assert iam_keys(moto_server, work.name) == [work.key_id] and stored(keyring, work.key_id) == work.secret
+
+
+def test_rotate_names_the_store_and_says_the_sessions_it_dropped(
+    keyring: SecretService, work: IamUser, moto_server: str
+) -> None:
+    r = runner(work)("add", PROFILE, "--no-credential-process", input=keys_in(work))
+    assert r.code == 0, r
+    assert runner(work)("login", "--profile", PROFILE, "--token-code", CODE).code == 0
+    r = runner(work)("rotate", PROFILE)
+    assert r.code == 0, r
+    (new_id,) = iam_keys(moto_server, work.name)
+    assert f"rotated the key of profile '{PROFILE}' in the OS keyring (SecretService Keyring)" in r.err
+    assert "dropped 1 cached session of the old key, so the next login asks for an MFA code" in r.err
+    line = runner(work).fails("login", "--profile", PROFILE, code=2)  # no terminal: asking a code is one line
+    assert "MFA code" in line

@@ -40,6 +40,8 @@ def add(
 ) -> None:
     name = keystore.check_profile(profile)
     store_kind = keystore.choose_kind(kind, env)
+    store = keystore.open_store(store_kind)
+    store.check()  # no keyring here, or no pass: said before anything is asked
     (cfg_label, cfg, cfg_named), (cred_label, cred, cred_named) = config_paths(env)
     config_values = read_file(cfg_label, cfg, cfg_named).get(config_section(name), {})
     file_values = read_file(cred_label, cred, cred_named).get(name, {})
@@ -59,7 +61,6 @@ def add(
     else:
         set_process = bool(present) or _want_process(name, cfg, credential_process)
 
-    store = keystore.open_store(store_kind)
     store.put(name, key_id, secret)
     if store.get(name, key_id) != secret:
         store.delete(name, key_id)
@@ -74,7 +75,7 @@ def add(
         changes["credential_process"] = line
     # Config-file edits take the credentials file's lock, as everywhere in mfaenv (credfile.set_value).
     old = credfile.update_section(Path(cfg), config_section(name), changes, say, lock=Path(cred))
-    _drop_replaced(name, old, key_id)
+    _drop_replaced(name, old, key_id, store_kind)
 
     done = f"stored the keys of profile {name!r} ({keystore.hint(key_id)}) in the {store.name}"
     if from_credentials_file:
@@ -125,7 +126,8 @@ def _typed(name: str) -> tuple[str, str]:
     if len(data) > MAX_INPUT:
         raise MfaenvError("stdin holds more than a key id and a secret; give two lines: the key id, then the secret")
     try:
-        lines = [line.strip() for line in data.decode("utf-8").splitlines() if line.strip()]
+        # utf-8-sig: a file saved by Notepad or PowerShell starts with a BOM (export takes it too).
+        lines = [line.strip() for line in data.decode("utf-8-sig").splitlines() if line.strip()]
     except UnicodeDecodeError:
         raise MfaenvError("stdin is not UTF-8 text; give two lines: the key id, then the secret") from None
     if len(lines) != 2:
@@ -149,28 +151,40 @@ def _want_process(name: str, cfg: str, flag: bool | None) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _drop_replaced(name: str, old: Mapping[str, str], key_id: str) -> None:
-    """A key that `add` replaced: its secret leaves the store it was in."""
-    for old_id in {old.get(keystore.MARKER, "").strip(), old.get(keystore.RETIRED, "").strip()} - {"", key_id}:
+def _drop_replaced(name: str, old: Mapping[str, str], key_id: str, kind: str) -> None:
+    """A key that `add` replaced: its secret leaves the store it was in, as does the same key
+    when it moved to another store (else `remove` would never find that copy)."""
+    old_kind = old.get(keystore.BACKEND) or "system"
+    moved = old_kind != kind
+    for old_id in {old.get(keystore.MARKER, "").strip(), old.get(keystore.RETIRED, "").strip()} - {""}:
+        if old_id == key_id and not moved:
+            continue  # the item just written
         try:
             old_id = keystore.check_key_id(old_id, f"the replaced key of profile {name!r}")
         except MfaenvError:
             continue  # not a key id: nothing of ours is stored under it
-        kind = old.get(keystore.BACKEND) or "system"
         try:
-            keystore.open_store(kind).delete(name, old_id)
+            store = keystore.open_store(old_kind)
+            if store.delete(name, old_id) and old_id == key_id:
+                say(f"deleted the copy of key {keystore.hint(old_id)} in the {store.name}, where it was before")
         except MfaenvError as e:
             say(
-                f"warning: could not delete the replaced key {keystore.hint(old_id)} from the {kind} store: {e.message}"
+                f"warning: could not delete the replaced key {keystore.hint(old_id)} from the {old_kind} store: "
+                f"{e.message}"
             )
 
 
 def remove(profile: str, env: Mapping[str, str], yes: bool = False) -> None:
     name = keystore.check_profile(profile)
     (cfg_label, cfg, cfg_named), (_, cred, _) = config_paths(env)
-    values = read_file(cfg_label, cfg, cfg_named).get(config_section(name), {})
+    sections = read_file(cfg_label, cfg, cfg_named)
+    values = sections.get(config_section(name), {})
     if not values.get(keystore.MARKER, "").strip():
-        raise MfaenvError(f"profile {name!r} keeps no keys in a keyring ({cfg} has no {keystore.MARKER} for it)")
+        held = ", ".join(stored_profiles(sections)) or "none (`mfaenv add PROFILE` stores a profile's keys)"
+        what = "keeps no keys in a store" if config_section(name) in sections else f"is not in {cfg}"
+        raise MfaenvError(
+            f"profile {name!r} {what} (no {keystore.MARKER} for it); profiles with keys in a store: {held}"
+        )
     key_id = keystore.check_key_id(values[keystore.MARKER], f"{keystore.MARKER} of profile {name!r}")
     retired = values.get(keystore.RETIRED, "").strip()
     if retired:  # checked before anything is deleted: a planted name must not stop us halfway
@@ -203,6 +217,15 @@ def remove(profile: str, env: Mapping[str, str], yes: bool = False) -> None:
         f"{said} the keys of profile {name!r} ({keystore.hint(key_id)}) in the {store.name}, and its marker in {cfg}; "
         "the key itself still works in IAM until you deactivate it"
     )
+
+
+def stored_profiles(sections: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """The profiles of the config file whose keys are in a store (a marker names their key id)."""
+    names = []
+    for section, values in sections.items():
+        if values.get(keystore.MARKER, "").strip():
+            names.append(section[len("profile ") :].strip() if section.startswith("profile ") else section)
+    return sorted(names)
 
 
 def _which(program: str) -> str | None:

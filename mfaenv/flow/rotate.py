@@ -43,8 +43,12 @@ class KeyringKeys:
         self.profile, self.config, self.lock = profile, config, lock  # lock: the credentials file's
         self.kind = keystore.kind_of(profile.settings)
         self.store = keystore.open_store(self.kind)
-        self.where = f"the {self.kind} store"
+        self.settings_file = config  # where the marker and the retired key id are written
         self.retired_setting = keystore.RETIRED
+
+    @property
+    def where(self) -> str:
+        return f"the {self.store.name}"  # as add and remove name it (resolved once the store was opened)
 
     def retired(self) -> str | None:
         return self.profile.settings.get(keystore.RETIRED, "").strip() or None
@@ -74,7 +78,7 @@ class FileKeys:
 
     def __init__(self, profile: SourceProfile, path: Path, values: Mapping[str, str]) -> None:
         self.profile, self.path, self.values = profile, path, values
-        self.where = str(path)
+        self.where = self.settings_file = str(path)
         self.retired_setting = _RETIRED_ID
 
     def retired(self) -> str | None:
@@ -111,6 +115,8 @@ def rotate(env: Mapping[str, str], mfa_session: Callable[[str], Session], profil
     name = choose_profile(profile, env)
     source = keystore.attach(load_profile(name, env))
     keys = _keys_of(source, env)
+    # Before any call or question: deleting the old key in IAM would leave these profiles with a dead key.
+    _refuse_shared(source, source.access_key_id, env)
     # The current key's owner: GetCallerIdentity with the long-term key needs no permission,
     # and names the IAM user whose keys these are.
     owner = sts.caller_arn(source)
@@ -136,10 +142,14 @@ def rotate(env: Mapping[str, str], mfa_session: Callable[[str], Session], profil
         if retired == current:
             raise MfaenvError(
                 f"profile {source.name!r} names its own key {current} as retired; nothing was deleted: remove the "
-                f"`{keys.retired_setting}` line from {keys.where} if the rotation is over"
+                f"`{keys.retired_setting}` line from {keys.settings_file} if the rotation is over"
             )
-        _delete_old(source, session, user, retired, ids, keys, folder)
-        say(f"finished the rotation that was interrupted: deleted {retired}; profile {source.name!r} uses {current}")
+        _refuse_shared(source, retired, env)
+        dropped = _delete_old(source, session, user, retired, ids, keys, folder)
+        say(
+            f"finished the rotation that was interrupted: deleted {retired}; profile {source.name!r} uses {current}"
+            f"{_dropped(dropped)}"
+        )
         return
     others = [i for i in ids if i != current]
     pending = next(((o, s) for o in others if (s := keys.pending_secret(o))), None)
@@ -166,8 +176,36 @@ def rotate(env: Mapping[str, str], mfa_session: Callable[[str], Session], profil
     new_id, new_secret = pending
     _wait_until_it_works(source, new_id, new_secret, owner, env)
     keys.promote(new_id, new_secret, current)
-    _delete_old(source, session, user, current, ids, keys, folder)
-    say(f"rotated the key of profile {source.name!r}: {current} is deleted, {new_id} is in use ({keys.where})")
+    dropped = _delete_old(source, session, user, current, ids, keys, folder)
+    say(
+        f"rotated the key of profile {source.name!r} in {keys.where}: {current} is deleted, {new_id} is in use"
+        f"{_dropped(dropped)}"
+    )
+
+
+def _dropped(count: int) -> str:
+    if not count:
+        return ""
+    sessions = "session" if count == 1 else "sessions"
+    return f"; dropped {count} cached {sessions} of the old key, so the next login asks for an MFA code"
+
+
+def _refuse_shared(source: SourceProfile, key_id: str, env: Mapping[str, str]) -> None:
+    """Refuse to rotate a key that other profiles hold too (in either file, or as a store's marker)."""
+    (cfg_label, cfg, cfg_named), (cred_label, cred, cred_named) = config_paths(env)
+    holders = []
+    for path, label, named, is_config in ((cred, cred_label, cred_named, False), (cfg, cfg_label, cfg_named, True)):
+        for section, values in read_file(label, path, named).items():
+            profile = section[len("profile ") :].strip() if is_config and section.startswith("profile ") else section
+            held = {values.get("aws_access_key_id", "").strip(), values.get(keystore.MARKER, "").strip()}
+            if profile != source.name and key_id in held:
+                holders.append(f"{profile!r} (in {path})")
+    if holders:
+        raise MfaenvError(
+            f"the key {key_id} of profile {source.name!r} is also the key of profile {', '.join(holders)}; "
+            "rotating would delete it in IAM under them, so nothing was changed: give each of them its own key, "
+            "or delete their copies, then rotate again"
+        )
 
 
 def _keys_of(source: SourceProfile, env: Mapping[str, str]) -> KeyringKeys | FileKeys:
@@ -215,8 +253,9 @@ def _delete_old(
     ids: list[str],
     keys: KeyringKeys | FileKeys,
     folder: str,
-) -> None:
+) -> int:
+    """The old key deleted in IAM and in the store; the number of its cached sessions dropped."""
     if old in ids:
         iam.delete_access_key(source, session, user, old)  # type: ignore[arg-type]
     keys.forget(old)
-    cleanup.forget_key(folder, source.name, old)
+    return cleanup.forget_key(folder, source.name, old)

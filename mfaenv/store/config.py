@@ -246,8 +246,10 @@ def load_profile(name: str, env: Mapping[str, str]) -> SourceProfile:
         other = next((k for k in _NOT_STATIC if k in values), None)
         why = f"it uses {other}; " if other else ""
         missing = "aws_access_key_id" if not key_id else "aws_secret_access_key"
+        # Say where keys go: after `mfaenv remove` the profile is left without any.
+        where = "" if other else f"; put them in the {cred_label}, or store them with `mfaenv add {name}`"
         raise MfaenvError(
-            f"profile {name!r} has no {missing}: {why}GetSessionToken needs an IAM user's long-term access keys"
+            f"profile {name!r} has no {missing}: {why}GetSessionToken needs an IAM user's long-term access keys{where}"
         )
     if values.get("aws_session_token", "").strip() or key_id.startswith("ASIA"):
         raise MfaenvError(

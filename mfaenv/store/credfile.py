@@ -143,12 +143,29 @@ def update_section(
             if value is None:
                 if key in values:
                     del values[key]
-            else:
+            elif key in values:
                 values[key] = value
+            else:
+                _add_in_block(values, key, value)
 
     if create or path.exists():
         edit(path, change, warn, private, lock)
     return old
+
+
+def _add_in_block(section: Any, key: str, value: str) -> None:
+    """A new key after the section's last one, so it stays above the blank lines (and comments)
+    that separate the section from the next (configupdater alone appends below them)."""
+    from configupdater import Option
+
+    blocks = list(section.iter_blocks())
+    options = [b for b in blocks if isinstance(b, Option)]
+    if options:
+        options[-1].add_after.option(key, value)
+    elif blocks:
+        blocks[0].add_before.option(key, value)
+    else:
+        section[key] = value
 
 
 def _check_line(what: str, text: str | None, path: Path) -> None:

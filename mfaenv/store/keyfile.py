@@ -78,6 +78,13 @@ class KeyFile:
     def default(cls) -> KeyFile:
         return cls(default_path())
 
+    def check(self) -> None:
+        """The file is mfaenv's and its folder private, if they exist: before `add` asks anything."""
+        folder = os.path.dirname(self.path)
+        if os.path.lexists(folder):
+            _check_folder(folder, self.name)
+        self._load()
+
     def get(self, profile: str, key_id: str) -> str | None:
         doc = self._load()
         if doc is None:

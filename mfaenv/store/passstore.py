@@ -48,6 +48,17 @@ class PassStore:
             )
         return MfaenvError(f"pass could not {what} the key: {first}", Exit.AUTH)
 
+    def check(self) -> None:
+        """pass is installed and its store set up: before `add` asks anything."""
+        import os
+
+        if which("pass") is None:
+            raise MfaenvError("--keyring pass needs the pass password store, and `pass` is not installed")
+        root = os.environ.get("PASSWORD_STORE_DIR") or os.path.expanduser("~/.password-store")
+        # pass looks for .gpg-id from the item's folder up to the store's root.
+        if not any(os.path.isfile(os.path.join(root, *sub, ".gpg-id")) for sub in ((), ("mfaenv",))):
+            raise MfaenvError(f"the pass password store ({root}) is not set up; run `pass init YOUR-GPG-KEY-ID` first")
+
     def get(self, profile: str, key_id: str) -> str | None:
         code, out, err = self._run(["show", _pass_name(profile, key_id)])
         if code != 0:
