@@ -390,3 +390,45 @@ def test_rotate_names_the_store_and_says_the_sessions_it_dropped(
     assert "dropped 1 cached session of the old key, so the next login asks for an MFA code" in r.err
     line = runner(work).fails("login", "--profile", PROFILE, code=2)  # no terminal: asking a code is one line
     assert "MFA code" in line
+
+
+# -- issue 20: completion of rotate and remove, and list -----------------------------------------------------
+
+
+def test_rotate_and_remove_complete_only_profiles_holding_keys(isolated: Path) -> None:
+    from tests.test_completion import DOCUMENTED, _bash_complete
+
+    (isolated / ".aws" / "credentials").write_text(
+        "[ci]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = x" + "y" * 39 + "\n[cfg]\nregion = x\n"
+    )
+    (isolated / ".aws" / "config").write_text(
+        "[profile work]\nmfaenv_keyring = AKIAIOSFODNN7EXAMPL2\n[profile plain]\nregion = eu-west-1\n"
+        "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = work\n"
+    )
+    assert _bash_complete("mfaenv remove ", DOCUMENTED) == ["work"]
+    assert _bash_complete("mfaenv rotate ", DOCUMENTED) == ["ci", "work"]
+    assert _bash_complete("mfaenv rotate --profile ", DOCUMENTED) == ["ci", "work"]
+    assert _bash_complete("mfaenv login --profile ", DOCUMENTED) == ["admin", "cfg", "ci", "plain", "work"]
+
+
+def test_list_says_both_places_when_keys_are_in_a_store_and_the_credentials_file(
+    keyring: SecretService, work: IamUser, isolated: Path
+) -> None:
+    creds = isolated / ".aws" / "credentials"
+    creds.write_text(f"[{PROFILE}]\naws_access_key_id = {work.key_id}\naws_secret_access_key = {work.secret}\n")
+    creds.chmod(0o600)
+    r = runner(work)("add", PROFILE, "--no-credential-process", input=keys_in(work))
+    assert r.code == 0 and "still holds keys" in r.err, r
+    r = runner(work)("list")
+    assert r.code == 0, r
+    (row,) = [line for line in r.out.splitlines() if line.startswith(PROFILE + " ")]
+    assert row.split(None, 2)[2] == "OS keyring and credentials file"
+    keys = json.loads(runner(work)("list", "--json").out)["keys"]
+    assert keys == [
+        {
+            "profile": PROFILE,
+            "key": f"{work.key_id[:4]}...{work.key_id[-4:]}",
+            "store": "OS keyring and credentials file",
+            "also_in": "credentials file",
+        }
+    ]

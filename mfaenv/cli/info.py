@@ -106,7 +106,14 @@ def _key_places(env: dict[str, str]) -> list[dict[str, str]]:
         marked = values.get(keystore.MARKER, "").strip()
         if marked:
             kind = values.get(keystore.BACKEND, "").strip() or "system"
-            out.append({"profile": name, "key": keystore.hint(marked), "store": _STORES.get(kind, kind)})
+            row = {"profile": name, "key": keystore.hint(marked), "store": _STORES.get(kind, kind)}
+            # Keys left in the credentials file too: the AWS CLI and SDKs use those first, so say both.
+            left = creds.get(name, {}).get("aws_access_key_id", "").strip()
+            if left and creds[name].get("aws_secret_access_key", "").strip():
+                row["also_in"] = "credentials file"
+                other = "" if left == marked else f" ({keystore.hint(left)})"
+                row["store"] += f" and credentials file{other}"
+            out.append(row)
         elif values.get("aws_access_key_id", "").strip().startswith("AKIA") and values.get("aws_secret_access_key"):
             where = "credentials file" if "aws_secret_access_key" in creds.get(name, {}) else "config file"
             out.append({"profile": name, "key": keystore.hint(values["aws_access_key_id"].strip()), "store": where})

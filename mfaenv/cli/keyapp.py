@@ -9,6 +9,38 @@ import click
 
 from mfaenv.cli import commands
 from mfaenv.cli.options import complete_profiles, keyring_option, login_options
+from mfaenv.errors import MfaenvError
+
+
+def _profiles_with_keys(stored_only: bool) -> list[str]:
+    """Profiles holding long-term keys (from the AWS files alone: no store is opened)."""
+    from mfaenv.store import keystore
+    from mfaenv.store.config import parsed
+
+    try:
+        merged = parsed(os.environ)[0]
+    except MfaenvError:
+        return []
+    return sorted(
+        name
+        for name, values in merged.items()
+        if values.get(keystore.MARKER, "").strip()
+        or (
+            not stored_only
+            and values.get("aws_access_key_id", "").strip()
+            and values.get("aws_secret_access_key", "").strip()
+        )
+    )
+
+
+def complete_stored(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """remove: only the profiles whose keys are in a store."""
+    return [n for n in _profiles_with_keys(stored_only=True) if n.startswith(incomplete)]
+
+
+def complete_with_keys(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """rotate: only the profiles with long-term keys, in a store or in a file."""
+    return [n for n in _profiles_with_keys(stored_only=False) if n.startswith(incomplete)]
 
 
 @click.command()
@@ -31,7 +63,7 @@ def add(profile: str, **opts: Any) -> None:
 
 
 @click.command()
-@click.argument("profile", shell_complete=complete_profiles)
+@click.argument("profile", shell_complete=complete_stored)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting.")
 def remove(profile: str, yes: bool) -> None:
     """Delete PROFILE's keys from the keyring (the key stays valid in IAM)."""
@@ -41,7 +73,7 @@ def remove(profile: str, yes: bool) -> None:
 
 
 @click.command()
-@click.argument("profile_arg", metavar="[PROFILE]", required=False, shell_complete=complete_profiles)
+@click.argument("profile_arg", metavar="[PROFILE]", required=False, shell_complete=complete_with_keys)
 @login_options
 def rotate(profile_arg: str | None, **opts: Any) -> None:
     """Replace PROFILE's access key with a new one (CreateAccessKey, check, DeleteAccessKey).
@@ -53,3 +85,9 @@ def rotate(profile_arg: str | None, **opts: Any) -> None:
     env = dict(os.environ)
     chosen = profile_arg or opts.pop("profile", None)
     rot.rotate(env, lambda name: commands.session(env, **{**opts, "profile": name}), chosen)
+
+
+# rotate's --profile (from the shared login options) completes as its PROFILE does.
+for _param in rotate.params:
+    if _param.name == "profile":
+        _param._custom_shell_complete = complete_with_keys  # noqa: SLF001 - click keeps the callback there
