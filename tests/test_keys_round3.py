@@ -432,3 +432,15 @@ def test_list_says_both_places_when_keys_are_in_a_store_and_the_credentials_file
             "also_in": "credentials file",
         }
     ]
+
+
+def test_remove_asks_naming_the_store(keyring: SecretService, work: IamUser) -> None:
+    r = runner(work)("add", PROFILE, "--no-credential-process", input=keys_in(work))
+    assert r.code == 0, r
+    child = pexpect.spawn(sys.executable, ["-m", "mfaenv", "remove", PROFILE], encoding="utf-8", timeout=30)
+    child.expect(r"from the (.*)\? The key stays valid in IAM\. \[y/N\] ")
+    assert child.match.group(1) == "OS keyring (SecretService Keyring)"
+    child.send("y" + ENTER)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0 and stored(keyring, work.key_id) is None

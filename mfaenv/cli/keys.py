@@ -195,9 +195,10 @@ def remove(profile: str, env: Mapping[str, str], yes: bool = False) -> None:
         with open_tty() as tty:
             if tty is None:
                 raise MfaenvError(f"no terminal to confirm on; pass --yes to delete the keys of profile {name!r}")
+            store.check()  # a locked or missing store is said before the question, which then names it
             answer = ask(
                 tty,
-                f"Delete the keys of profile {name!r} ({keystore.hint(key_id)}) from the {kind} store? "
+                f"Delete the keys of profile {name!r} ({keystore.hint(key_id)}) from the {store.name}? "
                 "The key stays valid in IAM. [y/N] ",
             )
         if answer.strip().lower() not in ("y", "yes"):
