@@ -541,7 +541,8 @@ def test_rotate_killed_at_each_step_leaves_a_working_stored_key(
         env = {**os.environ, "AWS_ENDPOINT_URL_STS": rec.url, "AWS_ENDPOINT_URL_IAM": rec.url}
         procs.append(
             subprocess.Popen(
-                [*MFAENV, "rotate", PROFILE],
+                # A code of its own: the cached session is one of another endpoint (the recorder's port).
+                [*MFAENV, "rotate", PROFILE, "--token-code", "314159"],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -556,12 +557,12 @@ def test_rotate_killed_at_each_step_leaves_a_working_stored_key(
     assert secret and key_id in iam_keys(moto_server, work.name)
     login_signs_with(work, moto_server, key_id, secret, "135790")
     # The next rotate finishes the job (or names the key IAM made but nobody stored).
-    r = runner(work)("rotate", PROFILE)
+    r = runner(work)("rotate", PROFILE, "--token-code", "271828")
     if (action, when) == ("CreateAccessKey", "after"):
         (orphan,) = set(iam_keys(moto_server, work.name)) - {key_id}
         assert r.code == 2 and f"delete {orphan} first" in r.err, r
         admin_iam(moto_server).delete_access_key(UserName=work.name, AccessKeyId=orphan)
-        r = runner(work)("rotate", PROFILE)
+        r = runner(work)("rotate", PROFILE, "--token-code", "161803")
     assert r.code == 0, r
     final_id, final_secret = current()
     assert iam_keys(moto_server, work.name) == [final_id] and final_secret
