@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 
@@ -108,3 +109,12 @@ def is_root_arn(arn: str) -> bool:
 def is_root_serial(serial: str) -> bool:
     # The root user's virtual device as the IAM console names it.
     return serial.endswith(":mfa/root-account-mfa-device")
+
+
+def absolute_path(var: str, given: str, example: str) -> str:
+    """The path `var` names, ~ expanded and normalised; refused if relative: it would name
+    another place in every folder the user works in."""
+    path = os.path.expanduser(given)
+    if not os.path.isabs(path):
+        raise MfaenvError(f"{var} {given!r} is not an absolute path; set it to one, e.g. {example}")
+    return os.path.normpath(path)

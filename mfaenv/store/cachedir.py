@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 
 from mfaenv.errors import MfaenvError
+from mfaenv.inputs import absolute_path
 
 #: Our temp files (and the mkstemp names earlier versions used), left by a writer killed before its rename.
 _LEFTOVER = re.compile(r"\.(?:tmp-[a-z0-9_]{8,16}\.json|used-codes\.[a-z0-9_]{8}\.tmp)\Z")
@@ -55,13 +56,7 @@ def path(env: dict[str, str] | None = None) -> str:
     env = os.environ if env is None else env  # type: ignore[assignment]
     given = env.get("MFAENV_CACHE_DIR")
     if given:
-        base = os.path.expanduser(given)
-        if not os.path.isabs(base):
-            # Relative, it would name a different folder in every directory the user works in.
-            raise MfaenvError(
-                f"MFAENV_CACHE_DIR {given!r} is not an absolute path; set it to one, e.g. ~/.cache/mfaenv"
-            )
-        return os.path.join(os.path.normpath(base), "sessions")
+        return os.path.join(absolute_path("MFAENV_CACHE_DIR", given, "~/.cache/mfaenv"), "sessions")
     if sys.platform.startswith("linux"):
         # What platformdirs answers on Linux (the XDG rule), without its import on every login.
         xdg = env.get("XDG_CACHE_HOME", "").strip()

@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 
 from mfaenv.errors import Exit, MfaenvError, oneline
+from mfaenv.inputs import absolute_path
 from mfaenv.store import atomic
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -50,13 +51,7 @@ def default_path(env: dict[str, str] | None = None) -> str:
     env = dict(os.environ) if env is None else env
     given = env.get("MFAENV_KEYFILE")
     if given:
-        path = os.path.expanduser(given)
-        if not os.path.isabs(path):
-            # Relative, it would name another key file in every folder the user works in (as MFAENV_CACHE_DIR).
-            raise MfaenvError(
-                f"MFAENV_KEYFILE {given!r} is not an absolute path; set it to one, e.g. ~/.local/share/mfaenv/keys.json"
-            )
-        return os.path.normpath(path)
+        return absolute_path("MFAENV_KEYFILE", given, "~/.local/share/mfaenv/keys.json")
     if sys.platform.startswith("linux"):
         xdg = env.get("XDG_DATA_HOME", "").strip()
         base = xdg if os.path.isabs(xdg) else os.path.expanduser("~/.local/share")
