@@ -96,6 +96,18 @@ def roles(user: IamUser, isolated: Path) -> Path:
     return aws
 
 
+@pytest.fixture
+def mfaenv(user: IamUser) -> Mfaenv:
+    """The CLI; every run fails its test if the sign-in token (or the user's secrets) reach stderr."""
+    return Mfaenv(secrets=(user.secret, MOTO_SESSION_SECRET, CODE, TOKEN, ENCODED_TOKEN, "SigninToken="))
+
+
+def _no_session_in(line: str, home: Path) -> None:
+    """The role session the login made (and sent) is not in the failure's line."""
+    entry = _role_entry(home, "prod-admin")
+    assert entry["SecretAccessKey"] not in line and entry["SessionToken"] not in line
+
+
 def _role_entry(home: Path, profile: str) -> dict[str, str]:
     folder = home / ".cache" / "mfaenv" / "sessions"
     docs = [json.loads(p.read_text()) for p in folder.glob("[0-9a-f]*-*.json")]
@@ -196,6 +208,7 @@ def test_a_plain_mfa_profile_is_refused_naming_its_roles(signin: Signin, roles: 
     assert "console needs a role profile" in line and "long-admin, prod-admin (mfaenv console long-admin)" in line
     line = mfaenv.fails("console", "other", code=2)
     assert "add one to the config file" in line and "source_profile = other" in line
+    assert "profile 'nosuch' not found" in mfaenv.fails("console", "nosuch", code=2)
     assert signin.requests == []
 
 
@@ -221,19 +234,21 @@ def test_a_signin_endpoint_that_would_expose_the_session_is_refused(
     ],
 )
 def test_an_answer_that_is_not_a_token_is_exit_5(
-    status: int, kind: str, body: bytes, said: str, signin: Signin, roles: Path, mfaenv: Mfaenv
+    status: int, kind: str, body: bytes, said: str, signin: Signin, roles: Path, mfaenv: Mfaenv, isolated: Path
 ) -> None:
     signin.status, signin.kind, signin.body = status, kind, body
     signin.headers = {"Location": f"{signin.url}/elsewhere"} if status == 302 else {}
     line = mfaenv.fails("console", "prod-admin", "--print", "--token-code", CODE, code=5)
-    assert said in line and TOKEN not in line
+    assert said in line
+    _no_session_in(line, isolated)
     assert [p for p, _ in signin.requests] == ["/federation"]  # one request: a redirect is not followed
 
 
-def test_no_connection_is_exit_4(signin: Signin, roles: Path, mfaenv: Mfaenv, closed_port: int) -> None:
+def test_no_connection_is_exit_4(signin: Signin, roles: Path, mfaenv: Mfaenv, closed_port: int, isolated: Path) -> None:
     env = {"AWS_ENDPOINT_URL_SIGNIN": f"http://127.0.0.1:{closed_port}"}
     line = mfaenv.fails("console", "prod-admin", "--print", "--token-code", CODE, code=4, env=env)
     assert f"cannot reach http://127.0.0.1:{closed_port}/federation" in line
+    _no_session_in(line, isolated)
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,7 @@ def console(
     from mfaenv.aws import federation
     from mfaenv.cli import commands, output
     from mfaenv.store import roles
-    from mfaenv.store.config import choose_profile, read_profiles
+    from mfaenv.store.config import choose_profile, load_profile, read_profiles
 
     env = dict(os.environ)
     if service is not None:
@@ -69,6 +69,7 @@ def console(
     profiles = read_profiles(env)
     target = roles.resolve(choose_profile(opts.get("profile"), env), profiles)
     if not target.roles:
+        load_profile(target.source, env)  # an unknown profile, or one without keys, says so first
         raise MfaenvError(_needs_role(target, profiles))
     arn = target.roles[-1].arn
     part = federation.partition(arn)
