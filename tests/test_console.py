@@ -262,12 +262,18 @@ def test_no_connection_is_exit_4(signin: Signin, roles: Path, mfaenv: Mfaenv, cl
         (("--service", "s3", "--destination", "https://console.aws.amazon.com/"), "give one"),
         (("--profile", "long-admin"), "name different profiles"),
         (("--region", "cn-north-1"), "not in partition aws"),
+        (("--region", "eu west"), "region 'eu west' from --region is not a region name"),
     ],
 )
 def test_bad_pages_are_refused(args: tuple[str, ...], said: str, signin: Signin, roles: Path, mfaenv: Mfaenv) -> None:
     line = mfaenv.fails("console", "prod-admin", "--print", *args, code=2)
     assert said in line
     assert signin.requests == []
+
+
+def test_a_region_from_the_environment_is_checked(signin: Signin, roles: Path, mfaenv: Mfaenv) -> None:
+    line = mfaenv.fails("console", "long-admin", "--print", code=2, env={"AWS_REGION": "eu-west-1;x"})
+    assert "from AWS_REGION is not a region name" in line and signin.requests == []
 
 
 def test_a_cached_console_loads_no_botocore(signin: Signin, roles: Path, mfaenv: Mfaenv) -> None:

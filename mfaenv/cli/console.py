@@ -22,6 +22,8 @@ from mfaenv.errors import MfaenvError
 
 #: Terminal browsers webbrowser falls back to: they cannot run the console, and would draw into /dev/null here.
 TERMINAL_BROWSERS = frozenset({"www-browser", "links", "links2", "elinks", "lynx", "w3m", "browsh"})
+#: Where the page's region comes from after --region and the profile's own `region`.
+ENV_REGIONS = ("AWS_REGION", "AWS_DEFAULT_REGION")
 PRINT_HINT = "run `mfaenv console --print` and open the URL it prints yourself (it works once, for about 15 minutes)"
 
 
@@ -76,7 +78,9 @@ def console(
     base = federation.signin_base(part, env)
     if destination is not None:
         destination = federation.check_destination(destination, part)
-    region = region or target.region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+    if region is None:
+        named = [(target.region, f"profile {target.target!r}"), *((env.get(v), v) for v in ENV_REGIONS)]
+        region = next((inputs.check_region(r, where) for r, where in named if r), None)
     if region is not None and federation.region_partition(region) != part:
         raise MfaenvError(
             f"region {region} is not in partition {part} of role {arn}; pass --region with one of its regions"
@@ -90,10 +94,10 @@ def console(
     if print_url:
         output.write(url + "\n")
         return
-    output.flush_notes()
     assert browser is not None
     if not _open(browser, url):
         raise MfaenvError(f"the browser ({_name(browser)}) did not start; {PRINT_HINT}")
+    output.flush_notes()  # only now: a failure is one line
 
 
 def _needs_role(target: Any, profiles: Mapping[str, Mapping[str, str]]) -> str:
