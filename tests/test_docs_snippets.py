@@ -379,3 +379,23 @@ def test_the_readmes_shell_table_quotes_only_lines_a_block_runs() -> None:
     assert len(spans) >= 15
     missing = [s for s in spans if s not in tested]
     assert missing == [], f"README lines no fenced block runs: {missing}"
+
+
+def test_the_readmes_set_up_commands_exist_and_the_demo_runs(isolated: Path) -> None:
+    """The README's first block is norun (it builds .venv, or runs this suite); what it names exists, and
+    the demo's body (scripts/demo.sh sets up the venv, then runs demo.py) logs in and shows the session."""
+    first = ALL[0]
+    assert first.path.name == "README.md" and "norun" in first.flags
+    commands = [line.split()[0] for line in first.body.splitlines() if line and not line.startswith("#")]
+    assert commands == ["scripts/demo.sh", "scripts/test.sh"]
+    assert all(os.access(ROOT / c, os.X_OK) for c in commands)
+    assert (ROOT / "scripts" / "demo.sh").read_text().rstrip().endswith('scripts/demo.py "$@"')
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--shell", "bash"],
+        capture_output=True,
+        timeout=120,
+        start_new_session=True,
+    )
+    assert p.returncode == 0, p.stderr.decode()[-2000:]
+    assert b"export AWS_SESSION_TOKEN=" in p.stdout
+    assert re.search(r"session profile default, 1[12]h\d\dm left", p.stderr.decode()), p.stderr.decode()[-2000:]
