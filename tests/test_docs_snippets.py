@@ -3,19 +3,21 @@
 The convention, by the block's info string (the words after the opening fence); docs/tests.md
 says the same for readers:
 
-- `sh` (run in dash), `bash`, `zsh`, `fish`, `tcsh`, `nu`, `elvish`, `xonsh`: a script, run in
-  that shell (sh, bash, zsh and tcsh with -e, so every line must succeed).
+- `sh` (run in dash), `bash`, `zsh`, `fish`, `tcsh`, `nu`, `elvish`, `xonsh`, `python` (the
+  suite's own, which has boto3): a script, run in that shell (sh, bash, zsh and tcsh with -e,
+  so every line must succeed).
 - `LANG rc`: a line for the shell's rc file. It is written there and the shell is started
   interactively with it; it must load without an error, then `mfaenv login` and `mfaenv status`
-  run through what it loaded.
-- `powershell`, `bat` (cmd): no binary here. The block, and what each `mfaenv` command in it
-  prints for that shell, must parse with the real grammars (tree-sitter-powershell,
-  tree-sitter-batch), as tests/test_windows_shells.py checks those shells' output.
+  run through the hook it loaded (or the shell completes `mfaenv`, for a completion line).
+- `powershell` (or `pwsh`, `ps1`), `bat` (or `batch`, `cmd`): no binary here. The block, and
+  what each `mfaenv` command in it prints for that shell, must parse with the real grammars
+  (tree-sitter-powershell, tree-sitter-batch), as tests/test_windows_shells.py checks them.
 - `console`: a transcript; its `$ ` lines are commands, run in bash in order; the rest is
   sample output, not compared.
-- `text`, `ini`, `toml`, `json`: files or output, never run.
+- `text`, `ini`, `toml`, `json`, `yaml`: files or output, never run.
 - `LANG norun`: cannot run here; the first line must be a comment saying why
   (`# not run by the tests: ...`).
+- Anything else fails: a new page's blocks must say what they are.
 
 Each block gets a HOME prepared as the docs' examples assume (profiles default, work, prod with
 long-term keys of real IAM users in moto; the roles prod-admin and prod-readonly; work-mfa and
@@ -48,9 +50,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 AWS_CLI = "/usr/bin/aws"
 
-RUN = {"sh", "bash", "zsh", "fish", "tcsh", "nu", "elvish", "xonsh", "console"}
-PARSE = {"powershell", "bat"}
-NOT_CODE = {"text", "ini", "toml", "json"}
+RUN = {"sh", "bash", "zsh", "fish", "tcsh", "nu", "elvish", "xonsh", "python", "console"}
+#: PowerShell and cmd, under the names Markdown knows them by.
+PARSE = {
+    "powershell": "powershell",
+    "pwsh": "powershell",
+    "ps1": "powershell",
+    "bat": "cmd",
+    "batch": "cmd",
+    "cmd": "cmd",
+}
+NOT_CODE = {"text", "ini", "toml", "json", "yaml"}
 NORUN_REASON = "not run by the tests:"
 
 
@@ -92,7 +102,9 @@ CODE_BLOCKS = [b for b in ALL if b.lang not in NOT_CODE and "norun" not in b.fla
 def test_every_block_follows_the_convention() -> None:
     assert len(ALL) > 30, "the extractor found too few blocks"
     for b in ALL:
-        assert b.lang in RUN | PARSE | NOT_CODE, f"{b.name}: unknown info string {b.lang!r} (see this file's docstring)"
+        assert b.lang in RUN | set(PARSE) | NOT_CODE, (
+            f"{b.name}: unknown info string {b.lang!r} (see this file's docstring)"
+        )
         assert set(b.flags) <= {"rc", "norun"}, f"{b.name}: unknown flag in {b.flags}"
         if "norun" in b.flags:
             first = b.body.split("\n", 1)[0]
@@ -201,6 +213,7 @@ SCRIPT = {
     "nu": ["nu", "--no-config-file", "-c"],
     "elvish": ["elvish", "-norc", "-c"],
     "xonsh": ["xonsh", "--no-rc", "--no-script-cache", "-c"],
+    "python": [sys.executable, "-c"],  # the Python that has boto3 and mfaenv
 }
 
 
@@ -253,7 +266,8 @@ def run_block(b: Block, h: Home) -> None:
         lang, body = "bash", "\n".join(commands) + "\n"
     else:
         lang, body = b.lang, b.body
-    require(lang)
+    if lang != "python":
+        require(lang)
     argv = rc_run(lang, body, h) if "rc" in b.flags else [*SCRIPT[lang], body]
     p = subprocess.run(
         argv,
@@ -285,7 +299,8 @@ def mfaenv_commands(body: str) -> list[list[str]]:
 
 
 def parse_block(b: Block, h: Home) -> None:
-    parser, shell = (PS_PARSER, "powershell") if b.lang == "powershell" else (BATCH_PARSER, "cmd")
+    shell = PARSE[b.lang]
+    parser = PS_PARSER if shell == "powershell" else BATCH_PARSER
     # Typed at cmd's prompt, a for variable is %i; in a batch file, which the grammar reads, %%i.
     source = re.sub(r"(?<!%)%i\b", "%%i", b.body) if shell == "cmd" else b.body
     tree = parser.parse(source.encode())
