@@ -414,3 +414,24 @@ def test_the_readmes_set_up_commands_exist_and_the_demo_runs(isolated: Path) -> 
     assert p.returncode == 0, p.stderr.decode()[-2000:]
     assert b"export AWS_SESSION_TOKEN=" in p.stdout
     assert re.search(r"session profile default, 1[12]h\d\dm left", p.stderr.decode()), p.stderr.decode()[-2000:]
+
+
+ROLES_HOME_BLOCKS = [
+    b
+    for b in ALL
+    if b.path.name == "README.md" and b.lang == "sh" and ("--write-profile" in b.body or "prod-" in b.body)
+]
+
+
+@pytest.mark.parametrize("block", ROLES_HOME_BLOCKS, ids=[b.name for b in ROLES_HOME_BLOCKS])
+def test_the_readmes_profile_blocks_work_with_its_roles_config_alone(block: Block, docs_home: Home) -> None:
+    """With the README's Roles config as the whole ~/.aws/config (no [default]), its blocks still run:
+    each names the profile it means (`login --write-profile mfa` alone once failed there)."""
+    readme = (ROOT / "README.md").read_text()
+    config = readme.split("### Roles", 1)[1].split("```ini\n", 1)[1].split("```", 1)[0]
+    work = docs_home.users["work"]
+    (docs_home.home / ".aws" / "config").write_text(config.replace("arn:aws:iam::111111111111:mfa/alice", work.serial))
+    (docs_home.home / ".aws" / "credentials").write_text(
+        f"[work]\naws_access_key_id = {work.key_id}\naws_secret_access_key = {work.secret}\n"
+    )
+    run_block(block, docs_home)
