@@ -435,3 +435,26 @@ def test_the_readmes_profile_blocks_work_with_its_roles_config_alone(block: Bloc
         f"[work]\naws_access_key_id = {work.key_id}\naws_secret_access_key = {work.secret}\n"
     )
     run_block(block, docs_home)
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_relative_link_names_a_file_and_heading_that_exist() -> None:
+    broken = []
+    for page in DOCS:
+        text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, frag = target.partition("#")
+            dest = (page.parent / path).resolve() if path else page
+            if not dest.exists():
+                broken.append(f"{page.name}: {target}")
+            elif frag and dest.suffix == ".md":
+                headings = {anchor(h) for h in re.findall(r"^#+ (.+)$", dest.read_text(), flags=re.M)}
+                if frag not in headings:
+                    broken.append(f"{page.name}: {target}")
+    assert broken == []
