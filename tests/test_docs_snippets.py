@@ -35,6 +35,8 @@ import re
 import shlex
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,7 @@ from tree_sitter import Language, Parser
 from tests.conftest import IamUser, make_user
 from tests.realshells import require
 from tests.secretservice import SecretService
+from tests.test_console import Signin
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -152,8 +155,23 @@ echo "Amazon Web Services:alice@work    $n"
 
 
 @pytest.fixture
+def signin_url() -> Iterator[str]:
+    """docs/console.md's commands sign in at tests/test_console.py's stand-in federation endpoint."""
+    stand_in = Signin()
+    threading.Thread(target=stand_in.server.serve_forever, daemon=True).start()
+    yield stand_in.url
+    stand_in.server.shutdown()
+    stand_in.server.server_close()
+
+
+@pytest.fixture
 def docs_home(
-    moto_server: str, isolated: Path, tmp_path: Path, keyring: SecretService, monkeypatch: pytest.MonkeyPatch
+    moto_server: str,
+    isolated: Path,
+    tmp_path: Path,
+    keyring: SecretService,
+    monkeypatch: pytest.MonkeyPatch,
+    signin_url: str,
 ) -> Home:
     users = {name: make_user(moto_server) for name in ("default", "work", "prod")}
     aws = isolated / ".aws"
@@ -185,7 +203,9 @@ def docs_home(
     (bin_dir / "mfaenv").write_text(SHIM.format(python=sys.executable, failures=str(failures)))
     (bin_dir / "aws").write_text(f'#!/bin/sh\nexec {AWS_CLI} --endpoint-url {moto_server} "$@"\n')
     (bin_dir / "token").write_text(TOKEN.format(state=tmp_path / "token-state"))
-    for tool in ("mfaenv", "aws", "token"):
+    # The browser `mfaenv console` opens: keeps the URL in a private file, as a browser would take it.
+    (bin_dir / "browser").write_text(f'#!/bin/sh\numask 077\nprintf "%s\\n" "$1" >>{tmp_path}/opened\n')
+    for tool in ("mfaenv", "aws", "token", "browser"):
         (bin_dir / tool).chmod(0o755)
     env = dict(os.environ)
     env.pop("MFAENV_SHELL")  # detected, as for a user
@@ -195,6 +215,8 @@ def docs_home(
         AWS_ENDPOINT_URL_IAM=moto_server,
         MFAENV_TOKEN_COMMAND=str(bin_dir / "token"),
         ZDOTDIR=str(isolated),
+        AWS_ENDPOINT_URL_SIGNIN=signin_url,
+        BROWSER=str(bin_dir / "browser"),
     )
     work = tmp_path / "work"
     work.mkdir()
