@@ -12,12 +12,19 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from mfaenv.aws import federation
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
+from tests import test_console as base
+from tests.helpers import Mfaenv
+from tests.test_console import Signin
+
+# test_console's fixtures: the stand-in endpoint, the role profiles, the CLI that checks stderr for secrets.
+signin, roles, mfaenv = base.signin, base.roles, base.mfaenv
 
 SESSION = Session("ASIAREVIEWEXAMPLE001", "review-secret-key", "review-session-token", None, "p")
 #: What the endpoint may spend: a dripping one would run this long (and then hang up) if nothing stopped the call.
@@ -84,3 +91,9 @@ def test_a_hostile_endpoint_is_one_refusal_within_the_deadline(
         federation.get_signin_token(url, SESSION, None, env)
     assert refused.value.code == code and said in refused.value.message, refused.value.message
     assert SESSION.secret_access_key not in refused.value.message
+
+
+def test_a_browser_command_line_with_an_open_quote_is_refused(signin: Signin, roles: Path, mfaenv: Mfaenv) -> None:
+    line = mfaenv.fails("console", "prod-admin", code=2, env={"BROWSER": "firefox '%s"})
+    assert "BROWSER \"firefox '%s\" is not a command line" in line and "--print" in line
+    assert signin.requests == []

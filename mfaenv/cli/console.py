@@ -155,6 +155,9 @@ def _browser() -> Any:
         browser = webbrowser.get()
     except webbrowser.Error:
         raise MfaenvError(f"no browser found to open the console in (set BROWSER, or {PRINT_HINT})") from None
+    except ValueError:  # shlex, on a BROWSER command line with %s and a quote left open
+        given = os.environ.get("BROWSER", "")[:200]
+        raise MfaenvError(f"BROWSER {given!r} is not a command line (a quote is not closed); fix it, or {PRINT_HINT}") from None
     if _name(browser) in TERMINAL_BROWSERS:
         raise MfaenvError(f"{_name(browser)} is a terminal browser, which cannot show the AWS console; {PRINT_HINT}")
     return browser
