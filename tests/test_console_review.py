@@ -8,7 +8,9 @@ stand-in federation endpoint).
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,8 +22,9 @@ from mfaenv.aws import federation
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
 from tests import test_console as base
-from tests.helpers import Mfaenv
-from tests.test_console import Signin
+from tests.conftest import CODE
+from tests.helpers import MFAENV, Mfaenv
+from tests.test_console import ENCODED_TOKEN, HOME_US_EAST_1, TOKEN, Signin
 
 # test_console's fixtures: the stand-in endpoint, the role profiles, the CLI that checks stderr for secrets.
 signin, roles, mfaenv = base.signin, base.roles, base.mfaenv
@@ -91,6 +94,50 @@ def test_a_hostile_endpoint_is_one_refusal_within_the_deadline(
         federation.get_signin_token(url, SESSION, None, env)
     assert refused.value.code == code and said in refused.value.message, refused.value.message
     assert SESSION.secret_access_key not in refused.value.message
+
+
+def _sh(script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """`mfaenv console ARGS` with the redirections in `script` (e.g. `>&-`), through sh."""
+    return subprocess.run(
+        ["sh", "-c", f'"$@" {script}', "sh", *MFAENV, "console", *args],
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+        start_new_session=True,
+    )
+
+
+def test_closed_or_full_streams_are_one_line(signin: Signin, roles: Path, mfaenv: Mfaenv, tmp_path: Path) -> None:
+    assert mfaenv("console", "prod-admin", "--print", "--token-code", CODE).code == 0  # the role session, cached
+    signin.requests.clear()
+
+    # --print with stdout closed: refused before any token is made.
+    p = _sh(">&-", "prod-admin", "--print")
+    assert p.returncode == 2 and b"stdout is closed" in p.stderr and b"internal error" not in p.stderr, p
+    assert signin.requests == []
+
+    # --print into a full disk: one line, without the URL.
+    p = _sh(">/dev/full", "prod-admin", "--print")
+    assert p.returncode == 2 and p.stderr.decode().splitlines()[-1].startswith("mfaenv: cannot write to stdout"), p
+    assert TOKEN.encode() not in p.stderr and ENCODED_TOKEN.encode() not in p.stderr
+
+    # stderr closed: the notes are not written to stdout in its place; stdout is the URL alone.
+    p = _sh("2>&-", "prod-admin", "--print")
+    assert p.returncode == 0 and p.stdout.decode() == base._url(signin, HOME_US_EAST_1) + "\n", p
+    # ... and a failure leaves stdout empty.
+    p = _sh("2>&-", "prod-admin", "--service", "S3")
+    assert p.returncode == 2 and p.stdout == b"", p
+
+    # A browser started with stdout (or both streams) closed still gets the URL.
+    got = tmp_path / "url"
+    script = tmp_path / "browser"
+    script.write_text(f"#!/bin/sh\nprintf '%s' \"$1\" > {got}\n")
+    script.chmod(0o700)
+    for closed in (">&-", ">&- 2>&-"):
+        got.unlink(missing_ok=True)
+        p = _sh(closed, "prod-admin", env={"BROWSER": str(script)})
+        assert p.returncode == 0 and b"internal error" not in p.stderr, p
+        assert got.read_text() == base._url(signin, HOME_US_EAST_1)
 
 
 def test_a_browser_command_line_with_an_open_quote_is_refused(signin: Signin, roles: Path, mfaenv: Mfaenv) -> None:

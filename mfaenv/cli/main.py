@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 
 def run(argv: list[str] | None = None) -> NoReturn:
+    if sys.stderr is None:  # started with `2>&-`: print(file=None) would put every message on stdout
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - open until the process exits
     args, debug = split_debug(sys.argv[1:] if argv is None else argv)
     try:
         code = _dispatch(args)
