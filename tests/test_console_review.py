@@ -55,6 +55,8 @@ def raw_endpoint(answer: Callable[[socket.socket, threading.Event], None]) -> It
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
         stop.set()
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes an accept() that no request came to
         listener.close()
         thread.join(DRIP_FOR + 5)
 
@@ -94,6 +96,17 @@ def test_a_hostile_endpoint_is_one_refusal_within_the_deadline(
         federation.get_signin_token(url, SESSION, None, env)
     assert refused.value.code == code and said in refused.value.message, refused.value.message
     assert SESSION.secret_access_key not in refused.value.message
+
+
+def test_a_huge_timeout_setting_still_gets_the_token() -> None:
+    """MFAENV_READ_TIMEOUT=99999999999: too long for a socket's timeout (OverflowError), not for the deadline."""
+
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        body = b'{"SigninToken": "tok"}'
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+    with raw_endpoint(answer) as url:
+        assert federation.get_signin_token(url, SESSION, None, {"MFAENV_READ_TIMEOUT": "99999999999"}) == "tok"
 
 
 def _sh(script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:

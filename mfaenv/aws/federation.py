@@ -181,7 +181,9 @@ def get_signin_token(base: str, session: Session, duration: int | None, env: Map
     headers = {"User-Agent": f"mfaenv/{__version__}", "Accept": "application/json"}
     request = urllib.request.Request(token_request_url(base, session, duration), headers=headers)
     late = f"{where} did not answer within {connect + read} s{_RETRY}"
-    body, kind = _within(connect + read, late, lambda: _fetch(request, where, max(connect, read)))
+    # Each socket operation's timeout: no longer than a day, which the OS can hold (the deadline bounds it anyway).
+    per_operation = min(max(connect, read), 86_400)
+    body, kind = _within(connect + read, late, lambda: _fetch(request, where, per_operation))
     if len(body) > MAX_ANSWER:
         raise MfaenvError(f"{where} answered with over {MAX_ANSWER // 1024} KiB, not a sign-in token", Exit.AWS)
     return parse_answer(body, where, kind)
