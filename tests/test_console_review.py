@@ -157,3 +157,8 @@ def test_a_browser_command_line_with_an_open_quote_is_refused(signin: Signin, ro
     line = mfaenv.fails("console", "prod-admin", code=2, env={"BROWSER": "firefox '%s"})
     assert "BROWSER \"firefox '%s\" is not a command line" in line and "--print" in line
     assert signin.requests == []
+
+
+def test_a_token_command_runs_with_stdin_closed(signin: Signin, roles: Path, mfaenv: Mfaenv) -> None:
+    p = _sh("<&-", "long-admin", "--print", "--token-command", f"echo {CODE}")
+    assert p.returncode == 0 and p.stdout.decode().startswith(f"{signin.url}/federation?Action=login&"), p
