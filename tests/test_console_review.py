@@ -109,6 +109,21 @@ def test_a_huge_timeout_setting_still_gets_the_token() -> None:
         assert federation.get_signin_token(url, SESSION, None, {"MFAENV_READ_TIMEOUT": "99999999999"}) == "tok"
 
 
+def test_a_loopback_endpoint_is_reached_without_the_proxy(monkeypatch: pytest.MonkeyPatch, closed_port: int) -> None:
+    """http is allowed to loopback only; an HTTP_PROXY would have the session in clear, on another machine."""
+    for var in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    for var in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(var, f"http://127.0.0.1:{closed_port}")
+
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        body = b'{"SigninToken": "tok"}'
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+    with raw_endpoint(answer) as url:
+        assert federation.get_signin_token(url, SESSION, None, {}) == "tok"
+
+
 def _sh(script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     """`mfaenv console ARGS` with the redirections in `script` (e.g. `>&-`), through sh."""
     return subprocess.run(

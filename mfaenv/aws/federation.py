@@ -192,14 +192,17 @@ def get_signin_token(base: str, session: Session, duration: int | None, env: Map
 _RETRY = "; check the network (or HTTPS_PROXY) and try again"
 
 
-def _fetch(request: object, where: str, timeout: int) -> tuple[bytes, str]:
+def _fetch(request: Any, where: str, timeout: int) -> tuple[bytes, str]:
     """The answer's body (at most MAX_ANSWER + 1 bytes) and Content-Type; every failure one line."""
     import http.client
     import urllib.error
     import urllib.request
 
+    handlers = [_no_redirect()]
+    if request.type == "http":  # loopback only (signin_base): an HTTP_PROXY would carry the session off in clear
+        handlers.append(urllib.request.ProxyHandler({}))
     try:
-        with urllib.request.build_opener(_no_redirect()).open(request, timeout=timeout) as answer:
+        with urllib.request.build_opener(*handlers).open(request, timeout=timeout) as answer:
             kind = answer.headers.get("Content-Type", "")
             body = b""
             while len(body) <= MAX_ANSWER:
