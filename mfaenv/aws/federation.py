@@ -24,9 +24,12 @@ from mfaenv.errors import Exit, MfaenvError, oneline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+    from typing import Any, TypeVar
 
     from mfaenv.plan import Session
+
+    T = TypeVar("T")
 
 #: Sign-in and console hosts per partition (aws-vault, granted). Others (aws-iso, ...) have no public console.
 SIGNIN = {
@@ -158,7 +161,7 @@ def parse_answer(body: bytes, where: str, kind: str) -> str:
     not_token = f"{where} answered with something that is not a sign-in token ({oneline(kind[:60]) or 'no type'})"
     try:
         doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: `[[[[...` nested too deep
         raise MfaenvError(not_token, Exit.AWS) from None
     token = doc.get("SigninToken") if isinstance(doc, dict) else None
     if not isinstance(token, str) or not _TOKEN.match(token):
@@ -168,9 +171,6 @@ def parse_answer(body: bytes, where: str, kind: str) -> str:
 
 def get_signin_token(base: str, session: Session, duration: int | None, env: Mapping[str, str]) -> str:
     """Trade the session for a sign-in token: one GET, no redirect followed, a bounded answer within a deadline."""
-    import http.client
-    import time
-    import urllib.error
     import urllib.request
 
     from mfaenv import __version__
@@ -178,21 +178,39 @@ def get_signin_token(base: str, session: Session, duration: int | None, env: Map
     where = f"{base}/federation"
     connect = limits.setting("MFAENV_CONNECT_TIMEOUT", limits.CONNECT_TIMEOUT, env)
     read = limits.setting("MFAENV_READ_TIMEOUT", limits.READ_TIMEOUT, env)
-    deadline = time.monotonic() + connect + read
     headers = {"User-Agent": f"mfaenv/{__version__}", "Accept": "application/json"}
     request = urllib.request.Request(token_request_url(base, session, duration), headers=headers)
-    retry = "; check the network (or HTTPS_PROXY) and try again"
+    late = f"{where} did not answer within {connect + read} s{_RETRY}"
+    # Each socket operation's timeout: no longer than a day, which the OS can hold (the deadline bounds it anyway).
+    per_operation = min(max(connect, read), 86_400)
+    body, kind = _within(connect + read, late, lambda: _fetch(request, where, per_operation))
+    if len(body) > MAX_ANSWER:
+        raise MfaenvError(f"{where} answered with over {MAX_ANSWER // 1024} KiB, not a sign-in token", Exit.AWS)
+    return parse_answer(body, where, kind)
+
+
+_RETRY = "; check the network (or HTTPS_PROXY) and try again"
+
+
+def _fetch(request: Any, where: str, timeout: int) -> tuple[bytes, str]:
+    """The answer's body (at most MAX_ANSWER + 1 bytes) and Content-Type; every failure one line."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    handlers = [_no_redirect()]
+    if request.type == "http":  # loopback only (signin_base): an HTTP_PROXY would carry the session off in clear
+        handlers.append(urllib.request.ProxyHandler({}))
     try:
-        with urllib.request.build_opener(_no_redirect()).open(request, timeout=max(connect, read)) as answer:
+        with urllib.request.build_opener(*handlers).open(request, timeout=timeout) as answer:
             kind = answer.headers.get("Content-Type", "")
             body = b""
             while len(body) <= MAX_ANSWER:
-                if time.monotonic() > deadline:
-                    raise MfaenvError(f"{where} did not answer within {connect + read} s{retry}", Exit.NETWORK)
                 chunk = answer.read1(MAX_ANSWER + 1 - len(body))
                 if not chunk:
                     break
                 body += chunk
+            return body, kind
     except urllib.error.HTTPError as e:
         e.close()
         why = "a redirect, not followed: the session is in its query" if 300 <= e.code < 400 else "not a sign-in token"
@@ -202,16 +220,45 @@ def get_signin_token(base: str, session: Session, duration: int | None, env: Map
         ) from None
     except urllib.error.URLError as e:
         reason = getattr(e.reason, "strerror", None) or str(e.reason)
-        raise MfaenvError(f"cannot reach {where}: {oneline(reason)}{retry}", Exit.NETWORK) from None
+        raise MfaenvError(f"cannot reach {where}: {oneline(reason)}{_RETRY}", Exit.NETWORK) from None
     except http.client.HTTPException as e:
         if isinstance(e, ConnectionError):  # RemoteDisconnected: the connection went away
-            raise MfaenvError(f"{where} closed the connection{retry}", Exit.NETWORK) from None
+            raise MfaenvError(f"{where} closed the connection{_RETRY}", Exit.NETWORK) from None
         raise MfaenvError(f"{where} answered with something that is not HTTP", Exit.AWS) from None
     except OSError as e:  # a timeout or reset while reading
-        raise MfaenvError(f"cannot reach {where}: {oneline(e.strerror or str(e))}{retry}", Exit.NETWORK) from None
-    if len(body) > MAX_ANSWER:
-        raise MfaenvError(f"{where} answered with over {MAX_ANSWER // 1024} KiB, not a sign-in token", Exit.AWS)
-    return parse_answer(body, where, kind)
+        raise MfaenvError(f"cannot reach {where}: {oneline(e.strerror or str(e))}{_RETRY}", Exit.NETWORK) from None
+
+
+def _within(seconds: int, late: str, call: Callable[[], T]) -> T:
+    """call() in a daemon thread, waited for at most `seconds`, else `late` (exit 4).
+
+    urllib's timeout bounds each socket operation, not the exchange: an endpoint
+    that drips header lines, or sends `100 Continue` forever, never trips it.
+    (aws.transport.within does this for botocore, which this module does not load.)
+    """
+    import threading
+    import time
+
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread as is
+            outcome.append((False, e))
+
+    worker = threading.Thread(target=run, name="mfaenv-signin", daemon=True)  # abandoned if late; dies with us
+    worker.start()
+    end = time.monotonic() + seconds
+    while worker.is_alive():
+        left = end - time.monotonic()
+        if left <= 0:
+            raise MfaenvError(late, Exit.NETWORK)
+        worker.join(min(left, 0.25))  # short waits: Ctrl-C stays prompt
+    ok, value = outcome[0]
+    if ok:
+        return value  # type: ignore[no-any-return]
+    raise value
 
 
 def _no_redirect() -> type:

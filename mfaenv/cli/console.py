@@ -63,6 +63,8 @@ def console(
     from mfaenv.store import roles
     from mfaenv.store.config import choose_profile, load_profile, read_profiles
 
+    if print_url and sys.stdout is None:  # refused before a code is asked or a token made for nobody
+        raise MfaenvError("stdout is closed, and --print writes the URL there; run it with stdout open")
     env = dict(os.environ)
     if service is not None:
         service = federation.check_service(service)
@@ -155,6 +157,9 @@ def _browser() -> Any:
         browser = webbrowser.get()
     except webbrowser.Error:
         raise MfaenvError(f"no browser found to open the console in (set BROWSER, or {PRINT_HINT})") from None
+    except ValueError:  # shlex, on a BROWSER command line with %s and a quote left open
+        given = os.environ.get("BROWSER", "")[:200]
+        raise MfaenvError(f"BROWSER {given!r} is not a command line (a quote is not closed); fix it, or {PRINT_HINT}") from None
     if _name(browser) in TERMINAL_BROWSERS:
         raise MfaenvError(f"{_name(browser)} is a terminal browser, which cannot show the AWS console; {PRINT_HINT}")
     return browser
@@ -175,17 +180,30 @@ def _open(browser: Any, url: str) -> bool:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """fds 1 and 2 on /dev/null while the browser starts: it (and what it leaves running) inherits them."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    null = os.open(os.devnull, os.O_WRONLY)
+    """fds 1 and 2 on /dev/null while the browser starts: it (and what it leaves running) inherits them.
+
+    Either may be closed (`>&-`): it is then left on /dev/null.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    saved = [_dup(1), _dup(2)]
+    null = os.open(os.devnull, os.O_WRONLY)  # itself fd 1 or 2 if that one was closed
     try:
         os.dup2(null, 1)
         os.dup2(null, 2)
         yield
     finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, null):
-            os.close(fd)
+        for fd, copy in zip((1, 2), saved):
+            if copy is not None:
+                os.dup2(copy, fd)
+                os.close(copy)
+        if null not in (1, 2):
+            os.close(null)
+
+
+def _dup(fd: int) -> int | None:
+    try:
+        return os.dup(fd)
+    except OSError:  # closed
+        return None
