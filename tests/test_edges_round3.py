@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import CODE, IamUser
+from tests.helpers import MFAENV
 from tests.realshells import require
 from tests.tty import ENTER, Terminal
 
@@ -47,3 +49,45 @@ def test_bash_completion_inserts_a_profile_name_quoted(isolated: Path, tmp_path:
             assert args.read_text() == f"<login>\n<--profile>\n<{name}>\n"
     finally:
         child.close(force=True)
+# ---- 2. questions on the terminal are escaped as stderr is ----
+
+RED = "\x1b[31m"
+
+
+def _tty_bytes(argv: list[str], question: bytes, answer: str, env: dict[str, str] | None = None) -> bytes:
+    """Everything that reached the terminal, up to the end, with `answer` typed at `question`.
+
+    stdout goes to a pipe, as under `eval "$(...)"`; stderr and the questions reach the terminal."""
+    import pexpect
+    import shlex
+
+    child = pexpect.spawn("bash", ["-c", f"{shlex.join(argv)} | cat >/dev/null"], env={**os.environ, **(env or {})}, timeout=60)
+    try:
+        child.expect_exact(question)
+        seen = child.before + child.after
+        child.send(answer + ENTER)
+        child.expect(pexpect.EOF)
+        return bytes(seen + child.before)
+    finally:
+        child.close(force=True)
+
+
+def test_the_direct_path_question_escapes_the_profile_name(user: IamUser, isolated: Path) -> None:
+    name = f"long{RED}admin"
+    (isolated / ".aws" / "config").write_text(
+        f"[default]\nmfa_serial = {user.serial}\n[profile {name}]\nrole_arn = arn:aws:iam::222222222222:role/Long\n"
+        "source_profile = default\nduration_seconds = 28800\n"
+    )
+    seen = _tty_bytes([*MFAENV, "login", "--profile", name], b"takes its own code): ", CODE)
+    assert b"\x1b" not in seen, seen
+    assert b"a 8h session of long\\x1b[31madmin takes its own code" in seen, seen
+
+
+def test_the_offer_to_save_mfa_serial_escapes_what_it_names(user: IamUser, isolated: Path, tmp_path: Path) -> None:
+    folder = tmp_path / f"conf{RED}ig"
+    folder.mkdir()
+    config = folder / "config"
+    config.write_text("[default]\nregion = eu-west-1\n")  # no mfa_serial: IAM is asked, then the offer made
+    seen = _tty_bytes([*MFAENV, "login", "--token-code", CODE], b"[y/N] ", "n", {"AWS_CONFIG_FILE": str(config)})
+    assert b"\x1b" not in seen, seen
+    assert b"conf\\x1b[31mig" in seen, seen
