@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CODE, IamUser
-from tests.helpers import MFAENV
+from tests.faultsts import FRAMING, FaultSts
+from tests.helpers import MFAENV, Mfaenv
 from tests.realshells import require
 from tests.tty import ENTER, Terminal
 
@@ -91,3 +92,69 @@ def test_the_offer_to_save_mfa_serial_escapes_what_it_names(user: IamUser, isola
     seen = _tty_bytes([*MFAENV, "login", "--token-code", CODE], b"[y/N] ", "n", {"AWS_CONFIG_FILE": str(config)})
     assert b"\x1b" not in seen, seen
     assert b"conf\\x1b[31mig" in seen, seen
+
+
+# ---- 3. broken HTTP framing from the endpoint is one line ----
+
+
+@pytest.mark.parametrize("answer", sorted(FRAMING))
+def test_broken_framing_is_one_line(user: IamUser, answer: str) -> None:
+    run = Mfaenv(secrets=(user.secret, CODE))
+    with FaultSts(answer).running() as sts:
+        line = run.fails("login", "--token-code", CODE, code=5, env={"AWS_ENDPOINT_URL_STS": sts.url})
+        assert sts.hits >= 1
+    assert "internal error" not in line
+    assert f"{sts.url} answered with something that is not an STS response" in line, line
+
+
+# ---- 4. numbers: ASCII digits only, bounded, one line naming the setting ----
+
+#: A superscript two (str.isdigit(), but int() refuses it), Arabic-Indic twelve (int() takes it), 5,000 digits
+#: (over Python's int() limit of 4,300), and the same as spans.
+ODD_NUMBERS = ["²", "١٢", "1" * 5000, "١٢h", "1" * 5000 + "h"]
+
+
+def _settings(isolated: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Each setting -> (command line, environment) taking the value at {v}."""
+    return {
+        "--duration": (["login", "--token-code", CODE, "--duration", "{v}"], {}),
+        "MFAENV_DURATION": (["login", "--token-code", CODE], {"MFAENV_DURATION": "{v}"}),
+        "MFAENV_MARGIN": (["login", "--token-code", CODE], {"MFAENV_MARGIN": "{v}"}),
+        "MFAENV_READ_TIMEOUT": (["login", "--token-code", CODE, "--fresh"], {"MFAENV_READ_TIMEOUT": "{v}"}),
+        "MFAENV_DEADLINE": (["login", "--token-code", CODE, "--fresh"], {"MFAENV_DEADLINE": "{v}"}),
+        "MFAENV_ROTATE_WAIT": (["rotate"], {"MFAENV_ROTATE_WAIT": "{v}"}),
+        "--max-age": (["policy", "--max-age", "{v}"], {}),
+        "duration_seconds": (["login", "--profile", "r", "--token-code", CODE], {}),
+    }
+
+
+SPANS = ("--duration", "MFAENV_DURATION", "MFAENV_MARGIN", "--max-age")  # also take 15m, 12h
+SECONDS = ("MFAENV_READ_TIMEOUT", "MFAENV_DEADLINE", "MFAENV_ROTATE_WAIT", "duration_seconds")  # whole seconds only
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [(s, v) for s in SPANS for v in ODD_NUMBERS] + [(s, v) for s in SECONDS for v in ODD_NUMBERS if v[-1] != "h"],
+    ids=lambda x: x if len(x) < 20 else f"{len(x)}-chars",
+)
+def test_numbers_are_ascii_digits_and_bounded(
+    user: IamUser, mfaenv: Mfaenv, isolated: Path, setting: str, value: str
+) -> None:
+    config = isolated / ".aws" / "config"
+    config.write_text(
+        config.read_text() + f"[profile r]\nrole_arn = arn:aws:iam::222222222222:role/R\nsource_profile = default\n"
+        f"duration_seconds = {value}\n"
+    )
+    argv, env = _settings(isolated)[setting]
+    line = mfaenv.fails(*(a.format(v=value) for a in argv), code=2, env={k: v.format(v=value) for k, v in env.items()})
+    assert setting in line, line
+    assert len(line) < 300, line  # the value is shown cut short
+
+
+def test_the_number_check_itself() -> None:
+    from mfaenv.inputs import number, parse_span
+
+    assert [number(t) for t in ("0", "42", "007", "999999999")] == [0, 42, 7, 999999999]
+    assert [number(t) for t in ("", "²", "١٢", " 1", "1_0", "+1", "-1", "1" * 10)] == [None] * 8
+    assert number("1" * 12, 12) == 111111111111
+    assert parse_span("1d12h", "x") == 129600

@@ -153,9 +153,9 @@ def _pick(terminal: Terminal, devices: list[str]) -> str:
     rd, wr = tty
     wr.write("".join(f"  {i}) {oneline(d)}\n" for i, d in enumerate(devices, 1)))
     for _ in range(CODE_ATTEMPTS):
-        answer = ask(tty, f"MFA device [1-{len(devices)}]: ").strip()
-        if answer.isdigit() and 1 <= int(answer) <= len(devices):
-            return devices[int(answer) - 1]
+        chosen = inputs.number(ask(tty, f"MFA device [1-{len(devices)}]: ").strip(), 3)
+        if chosen is not None and 1 <= chosen <= len(devices):
+            return devices[chosen - 1]
         wr.write(f"mfaenv: type a number from 1 to {len(devices)}\n")
     raise MfaenvError("no MFA device chosen; pass one with --serial-number")
 
