@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -158,3 +159,19 @@ def test_the_number_check_itself() -> None:
     assert [number(t) for t in ("", "²", "١٢", " 1", "1_0", "+1", "-1", "1" * 10)] == [None] * 8
     assert number("1" * 12, 12) == 111111111111
     assert parse_span("1d12h", "x") == 129600
+
+
+# ---- 5. export: an Expiration outside years 1-9999 in UTC is one line ----
+
+
+@pytest.mark.parametrize("expiration", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00"])
+def test_export_expiration_out_of_range_is_one_line(cli: Mfaenv, expiration: str) -> None:
+    doc = {
+        "Version": 1,
+        "AccessKeyId": "ASIAEXAMPLEEXAMPLE1",
+        "SecretAccessKey": "abc",
+        "SessionToken": "tok",
+        "Expiration": expiration,
+    }
+    line = cli.fails("export", code=2, input=json.dumps(doc).encode())
+    assert line == f"mfaenv: stdin: Expiration {expiration!r} is outside years 1 to 9999 in UTC", line
