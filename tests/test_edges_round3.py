@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from tests.conftest import CODE, IamUser
 from tests.faultsts import FRAMING, FaultSts
 from tests.helpers import MFAENV, Mfaenv
-from tests.realshells import require
+from tests.realshells import evaluate, require
 from tests.tty import ENTER, Terminal
 
 BIN = os.path.dirname(sys.executable)  # the console script `mfaenv`, as installed
@@ -60,10 +61,12 @@ def _tty_bytes(argv: list[str], question: bytes, answer: str, env: dict[str, str
     """Everything that reached the terminal, up to the end, with `answer` typed at `question`.
 
     stdout goes to a pipe, as under `eval "$(...)"`; stderr and the questions reach the terminal."""
-    import pexpect
     import shlex
 
-    child = pexpect.spawn("bash", ["-c", f"{shlex.join(argv)} | cat >/dev/null"], env={**os.environ, **(env or {})}, timeout=60)
+    import pexpect
+
+    script = f"{shlex.join(argv)} | cat >/dev/null"
+    child = pexpect.spawn("bash", ["-c", script], env={**os.environ, **(env or {})}, timeout=60)
     try:
         child.expect_exact(question)
         seen = child.before + child.after
@@ -175,3 +178,73 @@ def test_export_expiration_out_of_range_is_one_line(cli: Mfaenv, expiration: str
     }
     line = cli.fails("export", code=2, input=json.dumps(doc).encode())
     assert line == f"mfaenv: stdin: Expiration {expiration!r} is outside years 1 to 9999 in UTC", line
+
+
+# ---- 6. the AWS files' clean-up deletes only our own stale temp files ----
+
+
+def test_only_our_stale_temp_files_are_deleted(
+    user: IamUser, mfaenv: Mfaenv, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws = isolated / ".aws"
+    backup = aws / ".credentials.backup.tmp"  # the user's own copy, in the pattern the old clean-up took
+    backup.write_text("[default]\naws_access_key_id = AKIAOLDOLDOLDOLD\n")
+    stale = aws / ".credentials.mfaenv-k3j9x2ab.tmp"  # a writer killed before its rename, long ago
+    stale.write_text("secret")
+    young = aws / ".credentials.mfaenv-zz9x2abq.tmp"  # as another writer would have it, mid-write
+    young.write_text("secret")
+    an_hour_ago = time.time() - 3600
+    for path in (backup, stale):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    r = mfaenv("login", "--write-profile", "--token-code", CODE)
+    assert r.code == 0, r
+    assert "[default-mfa]" in (aws / "credentials").read_text()
+    assert backup.exists() and young.exists()
+    assert not stale.exists()
+    # The writer's own temp files carry the mark, so a later clean-up finds one a killed writer left.
+    from mfaenv.store import atomic
+
+    names: list[str] = []
+    real = atomic.tempfile.mkstemp
+
+    def recording(**kw: str) -> tuple[int, str]:
+        fd, path = real(**kw)
+        names.append(os.path.basename(path))
+        return fd, path
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", recording)
+    atomic.replace(aws / "credentials", b"[x]\n", print, private=True)
+    assert len(names) == 1 and names[0].startswith(".credentials.mfaenv-") and names[0].endswith(".tmp"), names
+
+
+# ---- 7. logout removes the session even when a saved value cannot be given back ----
+
+SESSION_ENV = {
+    "AWS_ACCESS_KEY_ID": "ASIAEXAMPLEEXAMPLE1",
+    "AWS_SECRET_ACCESS_KEY": "logoutsecret/KEY",
+    "AWS_SESSION_TOKEN": "logouttoken",
+    "AWS_CREDENTIAL_EXPIRATION": "2099-01-01T00:00:00Z",
+    "MFAENV_PROFILE": "work",
+    "MFAENV_EXPIRES": "4070908800",
+    "MFAENV_SAVED_AWS_DEFAULT_PROFILE": "keep",
+}
+
+
+@pytest.mark.parametrize(
+    ("shell", "saved"),
+    [("bash", os.fsdecode(b"prod\xff")), ("tcsh", "prod\nline")],  # not UTF-8; a line break tcsh can't hold
+    ids=["bash-not-utf8", "tcsh-line-break"],
+)
+def test_logout_removes_the_session_and_names_what_it_could_not_restore(
+    isolated: Path, tmp_path: Path, shell: str, saved: str
+) -> None:
+    env = {**os.environ, **SESSION_ENV, "MFAENV_SAVED_AWS_PROFILE": saved}
+    dumped, err = evaluate(shell, f"{' '.join(MFAENV)} logout --shell {shell}", tmp_path, env)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "MFAENV_PROFILE", "MFAENV_EXPIRES"):
+        assert name not in dumped, name
+    assert dumped.get("AWS_DEFAULT_PROFILE") == "keep"  # what could be given back was
+    assert "AWS_PROFILE" not in dumped and "MFAENV_SAVED_AWS_PROFILE" not in dumped
+    (line,) = err.splitlines()
+    assert line.startswith("mfaenv: warning: logged out, but AWS_PROFILE was not restored from "
+                           "MFAENV_SAVED_AWS_PROFILE: "), line
+    assert "the value of AWS_PROFILE" not in line, line
