@@ -52,6 +52,8 @@ def test_bash_completion_inserts_a_profile_name_quoted(isolated: Path, tmp_path:
             assert args.read_text() == f"<login>\n<--profile>\n<{name}>\n"
     finally:
         child.close(force=True)
+
+
 # ---- 2. questions on the terminal are escaped as stderr is ----
 
 RED = "\x1b[31m"
@@ -245,6 +247,23 @@ def test_logout_removes_the_session_and_names_what_it_could_not_restore(
     assert dumped.get("AWS_DEFAULT_PROFILE") == "keep"  # what could be given back was
     assert "AWS_PROFILE" not in dumped and "MFAENV_SAVED_AWS_PROFILE" not in dumped
     (line,) = err.splitlines()
-    assert line.startswith("mfaenv: warning: logged out, but AWS_PROFILE was not restored from "
-                           "MFAENV_SAVED_AWS_PROFILE: "), line
+    assert line.startswith(
+        "mfaenv: warning: logged out, but AWS_PROFILE was not restored from MFAENV_SAVED_AWS_PROFILE: "
+    ), line
     assert "the value of AWS_PROFILE" not in line, line
+
+
+def test_every_completion_that_offers_profiles_quotes_them_for_bash(isolated: Path) -> None:
+    from tests.test_completion import DOCUMENTED, _bash_complete
+
+    (isolated / ".aws" / "config").write_text(f"[profile {EVIL}]\n[profile work]\n")
+    quoted = "evil\\$\\(touch\\ pwned\\)"  # what bash's printf %q makes of it
+    for line in (
+        "mfaenv login --profile ev",
+        "mfaenv exec --profile ev",
+        "mfaenv logout --profile ev",
+        "mfaenv add ev",
+        "mfaenv clear ev",
+    ):
+        assert _bash_complete(line, DOCUMENTED) == [quoted], line
+    assert _bash_complete("mfaenv login --profile w", DOCUMENTED) == ["work"]  # plain words stay as they are
