@@ -81,6 +81,7 @@ class Endpoint:
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: an SDK's refreshes reuse their connection
+    disable_nagle_algorithm = True  # no 40 ms wait for a delayed ACK between two small writes
     timeout = SOCKET_TIMEOUT
     server_version = "mfaenv"
     sys_version = ""
@@ -102,9 +103,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Allow", "GET")
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        # Headers and body in one write: one packet, where two would wait on each other's ACK.
+        self._headers_buffer.append(b"\r\n" + (body if self.command != "HEAD" else b""))  # type: ignore[attr-defined]
+        self.flush_headers()
 
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _reply  # noqa: N815
 
@@ -113,6 +114,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class _Server(http.server.ThreadingHTTPServer):
+    request_queue_size = MAX_CONNECTIONS  # a burst of connects (a parallel terraform) is queued, not dropped
     daemon_threads = True  # a connection left open does not keep mfaenv alive after the command
     block_on_close = False
 
