@@ -390,3 +390,28 @@ def test_a_term_sent_to_mfaenv_goes_to_the_command(roles: IamUser, mfaenv: Mfaen
     port = int(url.split(":")[2].split("/")[0])
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+def test_an_ending_mfa_session_is_renewed_with_the_profiles_token_command(
+    roles: IamUser, mfaenv: Mfaenv, recorder: Recorder, isolated: Path, tmp_path: Path
+) -> None:
+    # A token command that gives a new code each time (AWS takes each code once).
+    counter = tmp_path / "count"
+    command = _script(
+        tmp_path,
+        "import pathlib, sys\n"
+        f"p = pathlib.Path({str(counter)!r})\n"
+        "n = int(p.read_text()) + 1 if p.exists() else 0\n"
+        "p.write_text(str(n))\n"
+        f"print({[CODE, SECOND_CODE]!r}[n])\n",
+    )
+    config = isolated / ".aws" / "config"
+    config.write_text(config.read_text().replace("[profile work]\n", f"[profile work]\nmfaenv_token_command = {sys.executable} {command}\n"))
+    recorder.rewrite = Shortener(b"GetSessionToken", 100, only_first=True)  # exec's own session ends soon
+    fetch = CONCURRENT.replace("ThreadPoolExecutor(40)", "ThreadPoolExecutor(1)").replace("range(80)", "range(2)")
+    start = len(recorder.requests)
+    r = mfaenv("exec", "--server", "--profile", "work", "--", sys.executable, _script(tmp_path, fetch))
+    assert r.code == 0, r
+    assert [s for s, _ in json.loads(r.out)] == [200, 200]
+    assert recorder.actions()[start:] == ["GetSessionToken", "GetSessionToken"]  # exec's, then the renewal's
+    assert counter.read_text() == "1" and _said(r.err) == [], r.err

@@ -123,6 +123,9 @@ class _Server(http.server.ThreadingHTTPServer):
         self.endpoint = endpoint
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hung up mid-answer: the stdlib would print a traceback on the user's terminal
+
     def verify_request(self, request: object, client_address: object) -> bool:
         return self._slots.acquire(blocking=False)
 
