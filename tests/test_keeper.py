@@ -160,3 +160,12 @@ def test_the_private_profile_takes_defaults_settings_but_no_credential() -> None
     ]
     assert default_settings("[profile default]\nregion = r\naws_session_token = t\n") == ["region = r"]
     assert default_settings("") == []
+
+
+def test_a_bug_in_a_renewal_is_a_failure_like_any_other() -> None:
+    def broken() -> Session:
+        raise KeyError("x")
+
+    k, said = make(session("A", RENEW_AT - 60), broken)
+    assert k.get().access_key_id == "A"
+    assert said == [said[0]] and "internal error (KeyError)" in said[0]

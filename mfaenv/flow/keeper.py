@@ -92,10 +92,13 @@ class Keeper:
             return self._fallback(current, left)
         try:
             new = self._renew()
-        except MfaenvError as e:
-            retry = e.code in (Exit.NETWORK, Exit.AWS)
+        except Exception as e:  # noqa: BLE001 - a bug must not kill the endpoint: it says so, as any failure
+            ours = isinstance(e, MfaenvError)
+            # Only a needed code is retried at once: the login it waits for costs no STS call to look for.
+            retry = not ours or e.code in (Exit.NETWORK, Exit.AWS)
             self._quiet_until = now + dt.timedelta(seconds=RETRY_AFTER) if retry else None
-            self._failed(e.message, current, left)
+            why = e.message if ours else f"an internal error ({type(e).__name__}); please report it"
+            self._failed(why, current, left)
             return self._fallback(current, left)
         self.renewals += 1
         if self._problem is not None:
