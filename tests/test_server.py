@@ -415,3 +415,12 @@ def test_an_ending_mfa_session_is_renewed_with_the_profiles_token_command(
     assert [s for s, _ in json.loads(r.out)] == [200, 200]
     assert recorder.actions()[start:] == ["GetSessionToken", "GetSessionToken"]  # exec's, then the renewal's
     assert counter.read_text() == "1" and _said(r.err) == [], r.err
+
+
+def test_a_profile_of_the_users_named_mfaenv_server_is_not_shadowed(
+    roles: IamUser, mfaenv: Mfaenv, isolated: Path
+) -> None:
+    config = isolated / ".aws" / "config"
+    config.write_text(config.read_text() + "\n[profile mfaenv-server]\nregion = us-west-2\n")
+    line = mfaenv.fails("exec", "--server", "--token-code", CODE, "--", "true", code=2)
+    assert "'mfaenv-server' exists already" in line and "rename yours" in line
