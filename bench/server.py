@@ -162,6 +162,8 @@ MFAENV = [sys.executable, "-m", "mfaenv"]
 
 
 def run_once(env: dict[str, str], child: Path, n: int, profile: list[str], expected: str) -> dict[str, object]:
+    if profile:  # the role's cached session goes, so each run makes its AssumeRole (and loads botocore)
+        subprocess.run([*MFAENV, "clear", profile[-1]], capture_output=True, env=env, timeout=60, check=True)
     argv = [*MFAENV, "exec", "--server", *profile, "--", sys.executable, str(child), str(n), expected]
     p = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
     if p.returncode != 0:
@@ -213,7 +215,8 @@ def main(argv: list[str]) -> int:
         "# `mfaenv exec --server`: one credentials request, and the memory it adds",
         "",
         f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"{rounds} runs x {n} requests per connection kind; `python3 bench/server.py{' --quick' if args.quick else ''}`.",
+        f"{rounds} runs x {n} requests per connection kind; `python3 bench/server.py{' --quick' if args.quick else ''}`; "
+        f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine widens the p90).",
         "",
         "| session | kept-alive median | p90 | new connection median | p90 | mfaenv's RSS beside the command |",
         "|---|---|---|---|---|---|",

@@ -20,9 +20,11 @@ stdlib bounds the request line and headers (64 KiB each, 100 headers).
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import http.server
 import json
+import socket
 import threading
 from collections.abc import Callable
 
@@ -148,5 +150,12 @@ class Running:
 
     def close(self) -> None:
         """Stop listening: a connection after this is refused."""
-        self._server.shutdown()
+        # shutdown() waits for the serve loop, which looks at its flag every half second:
+        # a connection of our own wakes it at once, so mfaenv exits with the command.
+        stopper = threading.Thread(target=self._server.shutdown, daemon=True)
+        stopper.start()
+        while stopper.is_alive():
+            with contextlib.suppress(OSError):
+                socket.create_connection(self._server.server_address[:2], timeout=1).close()
+            stopper.join(0.05)
         self._server.server_close()
