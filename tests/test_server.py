@@ -157,7 +157,9 @@ def status(method="GET", path=url.path, host=url.netloc, auth=token):
     body = json.loads(r.read())
     c.close()
     return r.status, sorted(body)
+config = os.environ["AWS_CONFIG_FILE"]
 print(json.dumps({
+    "config": [config, oct(os.stat(config).st_mode & 0o777), oct(os.stat(os.path.dirname(config)).st_mode & 0o777)],
     "url": f"{url.hostname}:{url.port}",
     "ok": status(),
     "no token": status(auth=None),
@@ -178,6 +180,8 @@ def test_refusals_and_the_endpoint_closes_with_the_command(roles: IamUser, mfaen
     assert got["no token"][0] == 401 and got["wrong token"][0] == 403
     assert got["rebound host"][0] == 403 and got["no host"][0] == 400
     assert got["other path"][0] == 404 and got["post"][0] == 405
+    config, mode, folder_mode = got["config"]
+    assert (mode, folder_mode) == ("0o600", "0o700") and not os.path.exists(config)  # private, and gone with the command
     host, port = got["url"].split(":")
     import socket
 
