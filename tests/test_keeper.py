@@ -169,3 +169,18 @@ def test_a_bug_in_a_renewal_is_a_failure_like_any_other() -> None:
     k, said = make(session("A", RENEW_AT - 60), broken)
     assert k.get().access_key_id == "A"
     assert said == [said[0]] and "internal error (KeyError)" in said[0]
+
+
+def test_nothing_asks_on_the_terminal_from_the_servers_threads() -> None:
+    from mfaenv.terminal import open_tty
+
+    seen: list[object] = []
+
+    def look() -> None:
+        with open_tty() as tty:
+            seen.append(tty)
+
+    t = threading.Thread(target=look)
+    t.start()
+    t.join()
+    assert seen == [None]
