@@ -428,3 +428,25 @@ def test_a_profile_of_the_users_named_mfaenv_server_is_not_shadowed(
     config.write_text(config.read_text() + "\n[profile mfaenv-server]\nregion = us-west-2\n")
     line = mfaenv.fails("exec", "--server", "--token-code", CODE, "--", "true", code=2)
     assert "'mfaenv-server' exists already" in line and "rename yours" in line
+
+
+def test_the_first_code_is_asked_on_the_terminal_then_the_command_runs(
+    roles: IamUser, moto_server: str, tmp_path: Path
+) -> None:
+    """aws-vault refuses prompts with its server; here the first session is made, with its question, before."""
+    import pexpect
+
+    script = _script(tmp_path, "import boto3\nprint('arn=' + boto3.client('sts').get_caller_identity()['Arn'])\n")
+    child = pexpect.spawn(
+        MFAENV[0], [*MFAENV[1:], "exec", "--server", "--profile", "prod-admin", "--", sys.executable, script],
+        env=dict(os.environ), encoding="utf-8", timeout=60,
+    )
+    try:
+        child.expect_exact("MFA code for ")
+        child.send(CODE + "\r")
+        child.expect(r"arn=(\S+)")
+        assert child.match.group(1) == ROLE_ARN
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
