@@ -139,9 +139,18 @@ def whoami(as_json: bool) -> None:
 @main.command("exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @login_options
 @region_option
+@click.option(
+    "--server",
+    is_flag=True,
+    help="Give COMMAND a credential endpoint instead of keys, renewed while it runs (docs/server.md).",
+)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def exec_cmd(command: tuple[str, ...], region: str | None, **opts: Any) -> NoReturn:
-    """Run COMMAND with the session in its environment only: mfaenv exec -- aws s3 ls"""
+def exec_cmd(command: tuple[str, ...], region: str | None, server: bool, **opts: Any) -> NoReturn:
+    """Run COMMAND with the session in its environment only: mfaenv exec -- aws s3 ls
+
+    With --server, COMMAND gets a credential endpoint on 127.0.0.1 instead of keys,
+    and sessions are renewed for as long as it runs (beyond a role's 1 hour).
+    """
     from mfaenv import inputs
     from mfaenv.plan import apply
 
@@ -153,6 +162,10 @@ def exec_cmd(command: tuple[str, ...], region: str | None, **opts: Any) -> NoRet
 
     if shutil.which(command[0], path=child_env.get("PATH")) is None:
         raise MfaenvError(f"cannot run {command[0]}: command not found", Exit.NOT_RUN)
+    if server:  # it says the notes once its endpoint is up
+        from mfaenv.cli import server as served
+
+        raise click.exceptions.Exit(served.run(command, child_env, session, served.renewal(env, opts)))
     output.flush_notes()  # only now: a failure before this is one line
     sys.stdout.flush()
     if os.name == "nt":  # no real exec on Windows: wait and pass the status on

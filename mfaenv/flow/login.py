@@ -29,11 +29,16 @@ if TYPE_CHECKING:
 class LoginRequest(
     namedtuple(
         "LoginRequest",
-        "profile serial token_code token_command duration fresh",
-        defaults=(None, None, None, None, None, False),
+        "profile serial token_code token_command duration fresh ask margin",
+        defaults=(None, None, None, None, None, False, True, None),
     )
 ):
-    """What the user asked for; `fresh` skips the cache."""
+    """What the user asked for; `fresh` skips the cache.
+
+    `ask` False: nothing is asked on the terminal (the credential server's renewals run
+    beside the user's command): a code that a token command cannot give raises NeedsCode.
+    `margin` (seconds) replaces MFAENV_MARGIN for the cache lookups.
+    """
 
     __slots__ = ()
 
@@ -50,7 +55,7 @@ def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime, note: Cal
     """
     # Check what needs no network first, so a typo costs nothing.
     code = mfa.given_code(req.token_code)
-    margin = inputs.margin(env)
+    margin = inputs.margin(env) if req.margin is None else req.margin
     target = roles.resolve(choose_profile(req.profile, env), read_profiles(env))
     profile = keystore.attach(load_profile(target.source, env))
     configured = mfa.configured_serial(req, env, target, profile)
@@ -88,7 +93,7 @@ class Context:
         self.serial = serial
         self._req, self._target, self._source, self._code = req, target, source, code
         self._root = inputs.is_root_serial(serial) if serial else False
-        self._terminal = mfa.Terminal(stack)
+        self._terminal = mfa.Terminal(stack, req.ask)
         self.notes: list[str] = []  # said on stderr once the whole login has succeeded
 
     def mfa_device(self) -> tuple[str, bool]:
@@ -105,6 +110,10 @@ class Context:
             mfa.refuse_reused(self.folder, serial, self._code, self.now)
             return self._code
         command = mfa.token_command(self._req, self.env, self._target, self._source)
+        if command is None and not self._req.ask:
+            # Named so the message says which login makes the session that is missing:
+            # the role's own for a role over 1 hour (`why` is set), else the source's MFA session.
+            raise mfa.NeedsCode(self._target.target if why else self._source.name)
         if command is None:
             self._code = mfa.ask_code(self._terminal, serial, self.folder, self.now, why)
         else:
