@@ -18,11 +18,8 @@ import json
 import os
 import re
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pexpect
 import pytest
 
 from tests.conftest import CODE, MOTO_SESSION_SECRET, IamUser
@@ -143,13 +140,17 @@ def test_a_lost_answer_to_get_session_token_is_not_resent(user: IamUser, mfaenv:
     assert "this MFA code was already used" in line and sts.hits == 0
 
 
-def test_a_lost_answer_to_assume_role_with_a_code_is_not_resent(
-    user: IamUser, mfaenv: Mfaenv, isolated: Path
-) -> None:
+def test_a_lost_answer_to_assume_role_with_a_code_is_not_resent(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
     _role_profiles(isolated, user)
     with FaultSts("close-without-answer").running() as sts:
         line = mfaenv.fails(
-            "login", "--profile", "long-admin", "--token-code", CODE, code=NETWORK, env={"AWS_ENDPOINT_URL_STS": sts.url}
+            "login",
+            "--profile",
+            "long-admin",
+            "--token-code",
+            CODE,
+            code=NETWORK,
+            env={"AWS_ENDPOINT_URL_STS": sts.url},
         )
     assert sts.hits == 1 and SPENT in line
 
@@ -285,7 +286,13 @@ def _stretch_expiration(action: str, hours: int) -> object:
     ],
 )
 def test_an_answer_ending_long_after_the_asked_duration_is_refused(
-    user: IamUser, mfaenv: Mfaenv, isolated: Path, moto_server: str, args: tuple[str, ...], action: str, hours: int,
+    user: IamUser,
+    mfaenv: Mfaenv,
+    isolated: Path,
+    moto_server: str,
+    args: tuple[str, ...],
+    action: str,
+    hours: int,
     asked: str,
 ) -> None:
     _role_profiles(isolated, user)
@@ -296,3 +303,20 @@ def test_an_answer_ending_long_after_the_asked_duration_is_refused(
     assert f"later than the {asked} session asked for allows; nothing was cached" in line
     kinds = [json.loads(p.read_text()).get("Kind") for p in _sessions(isolated)]
     assert ("role" if action == "AssumeRole" else "mfa-session") not in kinds
+
+
+def test_a_link_planted_as_the_lock_file_is_refused(user: IamUser, mfaenv: Mfaenv, isolated: Path) -> None:
+    from mfaenv.store import devlock
+
+    sessions = isolated / ".cache" / "mfaenv" / "sessions"
+    sessions.mkdir(parents=True, mode=0o700)
+    target = isolated / "precious"
+    target.write_text("keep me")
+    lock = sessions / devlock.name(user.serial, os.environ["AWS_ENDPOINT_URL_STS"])
+    lock.symlink_to(target)
+    line = mfaenv.fails("login", "--token-code", CODE, code=2)
+    assert line == f"mfaenv: refusing the lock file {lock}: it is a symbolic link; delete it"
+    assert target.read_text() == "keep me"
+    lock.unlink()
+    assert mfaenv("login", "--token-code", CODE).code == 0
+    assert lock.is_file() and not lock.is_symlink()

@@ -78,7 +78,6 @@ class MfaSession:
         return None
 
     def credentials(self, ctx: Context) -> Session:
-        src = self.source
         hit = self.cached(ctx, self.serial)
         if hit:
             return hit
@@ -101,7 +100,9 @@ class MfaSession:
         from mfaenv.aws import sts
 
         src = self.source
-        session, code = ctx.with_code(serial, "", lambda code: sts.get_session_token(src, serial, code, duration, ctx.now))
+        session, code = ctx.with_code(
+            serial, "", lambda code: sts.get_session_token(src, serial, code, duration, ctx.now)
+        )
         if ctx.folder is not None:
             folder = ctx.folder
             ctx.keep(
