@@ -106,7 +106,7 @@ CASES = {
 def test_the_endpoint_is_the_one_botocore_calls(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import botocore.session
 
-    from mfaenv.store import endpoint
+    from mfaenv.store import stsendpoint
 
     env, extra = CASES[case]
     config = tmp_path / f"config-{len(extra)}"
@@ -117,11 +117,11 @@ def test_the_endpoint_is_the_one_botocore_calls(case: str, tmp_path: Path, monke
     client = botocore.session.Session(profile="work").create_client(
         "sts", region_name="eu-west-1", aws_access_key_id="AKIAEXAMPLEEXAMPLE", aws_secret_access_key="x"
     )
-    ours = endpoint.sts("work", dict(os.environ))
+    ours = stsendpoint.sts("work", dict(os.environ))
     if client.meta.endpoint_url.endswith(".amazonaws.com"):
-        assert ours == endpoint.DEFAULT
+        assert ours == stsendpoint.DEFAULT
     else:
-        assert ours == endpoint.normalise(client.meta.endpoint_url) != endpoint.DEFAULT
+        assert ours == stsendpoint.normalise(client.meta.endpoint_url) != stsendpoint.DEFAULT
 
 
 # ---- issue 20: sessions of several lengths side by side ----

@@ -22,7 +22,7 @@ from mfaenv import inputs
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
 from mfaenv.status import article
-from mfaenv.store import cache, endpoint, roles
+from mfaenv.store import cache, roles, stsendpoint
 from mfaenv.store.config import SourceProfile
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -56,7 +56,7 @@ class MfaSession:
         duration: int,
         explicit: str | None,
         named_by: str,
-        sts: str = endpoint.DEFAULT,
+        sts: str = stsendpoint.DEFAULT,
     ) -> None:
         self.source = source
         self.serial = serial  # None: looked up in IAM, only if the cache has nothing
@@ -64,7 +64,7 @@ class MfaSession:
         self.explicit = explicit  # the duration as the user set it (--duration, MFAENV_DURATION), if they did
         self.named_by = named_by  # which of the two, for messages
         self.signs: str | None = None  # the role profile this session signs for, if any
-        self.sts = sts  # the STS endpoint its calls go to (store.endpoint): part of what the cached session is
+        self.sts = sts  # the STS endpoint its calls go to (store.stsendpoint): part of what the cached session is
         self.top = False  # the session the login is for: --fresh renews only that one
         self.label = f"the MFA session of profile {source.name!r}"
 
@@ -122,7 +122,7 @@ class AssumeRole:
         duration: int,
         region: str,
         explicit: bool = False,
-        sts: str = endpoint.DEFAULT,
+        sts: str = stsendpoint.DEFAULT,
     ) -> None:
         self.role = role
         self.source = source
@@ -212,7 +212,7 @@ def chain(
     mfa_text = duration if by_flag else env.get("MFAENV_DURATION")
     named_by = "--duration" if by_flag else "MFAENV_DURATION"
     mfa_seconds = inputs.DEFAULT_DURATION if mfa_text is None else inputs.parse_duration(mfa_text, source=named_by)
-    session = MfaSession(source, serial, mfa_seconds, mfa_text, named_by, endpoint.sts(source.name, env))
+    session = MfaSession(source, serial, mfa_seconds, mfa_text, named_by, stsendpoint.sts(source.name, env))
     if not target.roles:
         session.top = True
         return session
@@ -238,7 +238,7 @@ def chain(
         # A role below the top one is always signed by a session, so it is capped at 1 hour.
         length = seconds if top else min(role.duration or roles.DEFAULT_ROLE_DURATION, roles.CHAINED_LIMIT)
         explicit = top and duration is not None
-        sts = endpoint.sts(role.profile, env)
+        sts = stsendpoint.sts(role.profile, env)
         step = AssumeRole(role, source, target.roles[: i + 1], below, length, region, explicit, sts)
     step.top = True
     return step

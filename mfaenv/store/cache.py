@@ -10,7 +10,7 @@ both call STS and the later rename wins; both sessions are valid, so no lock is
 needed. An entry anyone but the user could read is refused: it holds a secret
 key. The MFA code is never stored.
 The key id is part of the name, so a rotated long-term key never finds an old
-entry. The endpoint (store.endpoint) is in the name and in the entry, compared
+entry. The endpoint (store.stsendpoint) is in the name and in the entry, compared
 on every read: a session an emulator issued never answers a login against AWS.
 Sessions of different lengths sit side by side (a 15-minute test session does
 not replace the day's 12 hours); a lookup takes the one with the most time left.
