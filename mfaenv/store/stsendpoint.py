@@ -28,7 +28,7 @@ def sts(profile: str, env: Mapping[str, str]) -> str:
     values = parsed(env)[0].get(profile, {})
     var = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
     # botocore takes the variable when it is set at all (even empty), else the profile's setting.
-    ignore = env[var] if var in env else values.get("ignore_configured_endpoint_urls", "")
+    ignore = env.get(var, values.get("ignore_configured_endpoint_urls", ""))
     if ignore.lower() == "true":
         return DEFAULT
     url = env.get("AWS_ENDPOINT_URL_STS") or env.get("AWS_ENDPOINT_URL") or _from_services(profile, values, env)
