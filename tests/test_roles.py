@@ -542,7 +542,8 @@ def test_trust_policy_refusals_are_one_line(
     ("answer", "code", "words"),
     [
         ("expired-token", 3, "STS no longer accepts the MFA session of profile 'work', which signs AssumeRole of role"),
-        ("unknown-key", 3, "STS no longer accepts the MFA session of profile 'work'"),
+        # --fresh on the role would use the same MFA session again: the line renews the signer.
+        ("unknown-key", 3, "(InvalidClientTokenId); renew it with `mfaenv login --fresh --profile work`, then log in to prod-admin again"),
         ("throttled", 5, "is throttling requests"),
         ("garbage", 5, "answered with something that is not an STS response"),
         ("truncated", 5, "answered with something that is not an STS response"),
