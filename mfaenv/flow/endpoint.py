@@ -14,7 +14,10 @@ system picks, and answers that one GET with the session only when:
 
 Nothing is logged (the stdlib's request log would go to the user's terminal),
 each connection gets a short socket timeout and their number is capped; the
-stdlib bounds the request line and headers (64 KiB each, 100 headers).
+stdlib bounds the request line and headers (64 KiB each, 100 headers). Anyone on
+the machine can connect without the token: at the cap, the oldest connection that
+has not shown the token is dropped for the new one, so strangers holding every
+slot (silent, or dripping a header) cannot shut the command out.
 `answer()` is the whole decision, without sockets.
 """
 
@@ -33,7 +36,7 @@ from mfaenv.plan import Session, iso_utc
 
 #: Seconds a connection may stay silent (botocore's own fetcher gives up after 2 s).
 SOCKET_TIMEOUT = 5
-#: Connections served at once; more are closed unanswered. A parallel terraform opens a few dozen.
+#: Connections served at once; beyond, a stranger's (no token shown yet) makes room. A parallel terraform opens a few dozen.
 MAX_CONNECTIONS = 64
 
 Reply = tuple[int, dict[str, str]]
@@ -105,6 +108,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Allow", "GET")
         if self.close_connection:
             self.send_header("Connection", "close")
+        else:  # it showed the token: not a stranger's to drop
+            self.server.trust(self.request)
         # Headers and body in one write: one packet, where two would wait on each other's ACK.
         self._headers_buffer.append(b"\r\n" + (body if self.command != "HEAD" else b""))  # type: ignore[attr-defined]
         self.flush_headers()
@@ -123,19 +128,35 @@ class _Server(http.server.ThreadingHTTPServer):
     def __init__(self, endpoint: Endpoint) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.endpoint = endpoint
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._lock = threading.Lock()
+        self._open: dict[object, bool] = {}  # each connection: has it shown the token? Oldest first.
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # a client that hung up mid-answer: the stdlib would print a traceback on the user's terminal
 
     def verify_request(self, request: object, client_address: object) -> bool:
-        return self._slots.acquire(blocking=False)
+        with self._lock:
+            if len(self._open) >= MAX_CONNECTIONS:
+                stranger = next((c for c, trusted in self._open.items() if not trusted), None)
+                if stranger is None:
+                    return False  # all the command's own
+                del self._open[stranger]
+                with contextlib.suppress(OSError):
+                    stranger.shutdown(socket.SHUT_RDWR)  # type: ignore[attr-defined] # wakes its thread, which ends
+            self._open[request] = False
+            return True
+
+    def trust(self, request: object) -> None:
+        with self._lock:
+            if request in self._open:
+                self._open[request] = True
 
     def process_request_thread(self, request: object, client_address: object) -> None:
         try:
             super().process_request_thread(request, client_address)  # type: ignore[arg-type]
         finally:
-            self._slots.release()
+            with self._lock:
+                self._open.pop(request, None)
 
 
 class Running:

@@ -1,0 +1,57 @@
+"""A hostile review of exec --server's parts (issue 21): a local user starving the endpoint, a hung STS,
+a $TMPDIR that others can write. Real sockets on 127.0.0.1 for the endpoint; fakes for the clock and STS."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import os
+import socket
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from mfaenv.errors import MfaenvError
+from mfaenv.flow import endpoint
+from mfaenv.flow.keeper import RENEW_AT, Keeper
+from mfaenv.plan import Session
+from mfaenv.store import serverconfig
+
+T0 = dt.datetime(2026, 1, 1, 9, 0, tzinfo=dt.timezone.utc)
+
+
+def session(key: str, left: float) -> Session:
+    return Session(key, "secret", "token", T0 + dt.timedelta(seconds=left), "prod")
+
+
+def ask(conn: http.client.HTTPConnection, token: str = "tok") -> int:
+    conn.request("GET", "/p", headers={"Authorization": token})
+    answer = conn.getresponse()
+    answer.read()
+    return answer.status
+
+
+def test_idle_strangers_holding_every_slot_do_not_shut_the_command_out() -> None:
+    # Another local user needs no token to connect: holding all the connections, silent
+    # or dripping a header, shut the command's SDK out for as long as they liked.
+    running = endpoint.Running(endpoint.Endpoint(lambda: session("A", 3600), "tok", "/p"))
+    port = int(running.url.split(":")[2].split("/")[0])
+    strangers: list[socket.socket] = []
+    ours = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    fresh = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        assert ask(ours) == 200  # the command's kept-alive connection, before the strangers
+        for _ in range(endpoint.MAX_CONNECTIONS + 5):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(b"GET /p HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the end of the headers
+            strangers.append(s)
+        assert ask(fresh) == 200  # a new connection of the command's is still served
+        assert ask(ours) == 200  # and its kept-alive one is not the one dropped
+    finally:
+        for s in strangers:
+            s.close()
+        ours.close()
+        fresh.close()
+        running.close()
