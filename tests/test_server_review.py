@@ -55,3 +55,23 @@ def test_idle_strangers_holding_every_slot_do_not_shut_the_command_out() -> None
         ours.close()
         fresh.close()
         running.close()
+
+
+def test_a_hung_sts_does_not_hold_the_request_that_started_the_renewal() -> None:
+    # botocore's container fetcher gives up after 2 s, the JS SDK v3's after 1 s with no retry:
+    # a request with a still-usable session gets it while the renewal waits on STS.
+    release = threading.Event()
+
+    def hung() -> Session:
+        release.wait(60)
+        return session("B", 3600)
+
+    k = Keeper(session("A", RENEW_AT - 60), hung, lambda: T0, lambda _: None)
+    got: list[str] = []
+    first = threading.Thread(target=lambda: got.append(k.get().access_key_id), daemon=True)
+    first.start()
+    first.join(20)
+    try:
+        assert got == ["A"]
+    finally:
+        release.set()

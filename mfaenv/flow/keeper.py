@@ -31,8 +31,9 @@ FLOOR = 2 * 60
 RETRY_AFTER = 15
 #: A session that comes back already under RENEW_AT (a role of 15 minutes) is not renewed again before this.
 MIN_INTERVAL = 30
-#: A request waits this long for a renewal under way before it takes the current (still usable) session.
-WAIT = 1.0
+#: A request waits this long for a renewal under way before it takes the current (still usable) session:
+#: under the JS SDK v3's timeout for the endpoint (1 s, no retry; botocore's is 2 s).
+WAIT = 0.5
 
 
 class Unavailable(Exception):
@@ -73,12 +74,22 @@ class Keeper:
         left = self.left(current)
         if left > RENEW_AT:
             return current
-        usable = left > FLOOR
-        # A usable session need not wait long for a slow renewal; an unusable one waits for its outcome.
-        if not self._lock.acquire(timeout=WAIT if usable else -1):
-            return current
+        if left <= FLOOR:  # nothing to hand out meanwhile: wait for the renewal's outcome
+            with self._lock:
+                return self._renewed()
+        # A usable session: the renewal runs beside the request, which waits for it at most WAIT,
+        # so an STS that hangs does not outlast the SDK's own timeout (even for the request that renews).
+        if self._lock.acquire(blocking=False):
+            threading.Thread(target=self._renew_beside, name="mfaenv-renewal", daemon=True).start()
+        if self._lock.acquire(timeout=WAIT):
+            self._lock.release()
+        return self._session  # the renewed one, else still the current one (only a usable one replaces it)
+
+    def _renew_beside(self) -> None:
         try:
-            return self._renewed()
+            self._renewed()
+        except Unavailable:
+            pass  # a renewed session too short to use: the current one is still handed out
         finally:
             self._lock.release()
 
