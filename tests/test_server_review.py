@@ -75,3 +75,19 @@ def test_a_hung_sts_does_not_hold_the_request_that_started_the_renewal() -> None
         assert got == ["A"]
     finally:
         release.set()
+
+
+def test_a_temp_folder_others_can_write_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without the sticky bit, another user renames our folder and puts theirs, with a config
+    # whose [profile mfaenv-server] has a credential_process of theirs, under its name.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    with pytest.raises(MfaenvError) as e, serverconfig.private_copy(dict(os.environ)):
+        pass
+    assert str(shared) in e.value.message and "TMPDIR" in e.value.message
+    assert list(shared.iterdir()) == []
+    shared.chmod(0o1777)  # /tmp's own mode is fine
+    with serverconfig.private_copy(dict(os.environ)) as path:
+        assert Path(path).parent.parent == shared
