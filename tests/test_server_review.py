@@ -91,3 +91,37 @@ def test_a_temp_folder_others_can_write_is_refused(tmp_path: Path, monkeypatch: 
     shared.chmod(0o1777)  # /tmp's own mode is fine
     with serverconfig.private_copy(dict(os.environ)) as path:
         assert Path(path).parent.parent == shared
+
+
+def test_a_request_of_the_commands_waiting_for_a_renewal_is_not_the_one_dropped() -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def hung() -> Session:
+        started.set()
+        release.wait(60)
+        return session("B", 3600)
+
+    keep = Keeper(session("A", 60), hung, lambda: T0, lambda _: None)  # under the floor: it waits for the renewal
+    running = endpoint.Running(endpoint.Endpoint(keep.get, "tok", "/p"))
+    port = int(running.url.split(":")[2].split("/")[0])
+    waiting = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    got: list[int] = []
+    asker = threading.Thread(target=lambda: got.append(ask(waiting)), daemon=True)
+    strangers: list[socket.socket] = []
+    try:
+        asker.start()
+        assert started.wait(20)  # its request is in, waiting for the renewal
+        for _ in range(endpoint.MAX_CONNECTIONS + 5):
+            strangers.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+        last = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        assert ask(last, "not the token") == 403  # answered: every stranger before it was taken in
+        last.close()
+        release.set()
+        asker.join(20)
+        assert got == [200]
+    finally:
+        release.set()
+        for s in strangers:
+            s.close()
+        waiting.close()
+        running.close()

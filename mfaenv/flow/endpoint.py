@@ -56,6 +56,12 @@ class Endpoint:
         self.path = path
         self.port = 0  # set once bound
 
+    def knows(self, auths: list[str] | None) -> bool:
+        """Whether the Authorization header is the token (constant time)."""
+        if not auths or len(auths) != 1:
+            return False
+        return hmac.compare_digest(auths[0].encode("utf-8", "surrogateescape"), self._token)
+
     def answer(self, method: str, path: str, hosts: list[str] | None, auths: list[str] | None) -> Reply:
         if not hosts or len(hosts) != 1:
             return 400, _error("BadRequest", "send exactly one Host header")
@@ -63,8 +69,7 @@ class Endpoint:
             return 403, _error("Forbidden", "this endpoint answers only requests to 127.0.0.1")
         if not auths:
             return 401, _error("Unauthorized", "no Authorization header: send AWS_CONTAINER_AUTHORIZATION_TOKEN")
-        given = auths[0].encode("utf-8", "surrogateescape")
-        if len(auths) != 1 or not hmac.compare_digest(given, self._token):
+        if not self.knows(auths):
             return 403, _error("Forbidden", "the Authorization header is not this endpoint's token")
         if method != "GET":
             return 405, _error("MethodNotAllowed", "only GET")
@@ -93,9 +98,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
 
     def _reply(self) -> None:
-        status, doc = self.server.endpoint.answer(
-            self.command, self.path, self.headers.get_all("Host"), self.headers.get_all("Authorization")
-        )
+        auths = self.headers.get_all("Authorization")
+        if self.server.endpoint.knows(auths):  # the command's: not a stranger's to drop, even while it waits
+            self.server.trust(self.request)
+        status, doc = self.server.endpoint.answer(self.command, self.path, self.headers.get_all("Host"), auths)
         body = json.dumps(doc).encode()
         # A request with a body we did not read, or a refusal: nothing more on this connection.
         if status != 200 or self.headers.get("Content-Length", "0") not in ("", "0"):
@@ -108,8 +114,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Allow", "GET")
         if self.close_connection:
             self.send_header("Connection", "close")
-        else:  # it showed the token: not a stranger's to drop
-            self.server.trust(self.request)
         # Headers and body in one write: one packet, where two would wait on each other's ACK.
         self._headers_buffer.append(b"\r\n" + (body if self.command != "HEAD" else b""))  # type: ignore[attr-defined]
         self.flush_headers()
