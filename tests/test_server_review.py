@@ -18,6 +18,8 @@ from mfaenv.flow import endpoint
 from mfaenv.flow.keeper import RENEW_AT, Keeper
 from mfaenv.plan import Session
 from mfaenv.store import serverconfig
+from tests.conftest import CODE
+from tests.helpers import Mfaenv
 
 T0 = dt.datetime(2026, 1, 1, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -91,6 +93,17 @@ def test_a_temp_folder_others_can_write_is_refused(tmp_path: Path, monkeypatch: 
     shared.chmod(0o1777)  # /tmp's own mode is fine
     with serverconfig.private_copy(dict(os.environ)) as path:
         assert Path(path).parent.parent == shared
+
+
+def test_exec_server_with_such_a_temp_folder_says_one_line_and_runs_nothing(mfaenv: Mfaenv, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    ran = tmp_path / "ran"
+    argv = ("exec", "--server", "--token-code", CODE, "--", "touch", str(ran))
+    line = mfaenv.fails(*argv, env={"TMPDIR": str(shared)}, code=2)
+    assert "can be changed by other users" in line and "set TMPDIR" in line
+    assert not ran.exists() and list(shared.iterdir()) == []
 
 
 def test_a_request_of_the_commands_waiting_for_a_renewal_is_not_the_one_dropped() -> None:

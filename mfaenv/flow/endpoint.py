@@ -36,7 +36,8 @@ from mfaenv.plan import Session, iso_utc
 
 #: Seconds a connection may stay silent (botocore's own fetcher gives up after 2 s).
 SOCKET_TIMEOUT = 5
-#: Connections served at once; beyond, a stranger's (no token shown yet) makes room. A parallel terraform opens a few dozen.
+#: Connections served at once; beyond, a stranger's (no token shown yet) makes room.
+#: A parallel terraform opens a few dozen.
 MAX_CONNECTIONS = 64
 
 Reply = tuple[int, dict[str, str]]

@@ -17,7 +17,8 @@ of the user's config file with that profile added:
 The copy is 0600 in a fresh 0700 folder of its own and deleted when the command
 ends. That folder is made in a temp folder that only its owner (us or root) can
 rename things in: elsewhere, another user could swap ours for a folder of theirs
-whose config gives mfaenv-server a credential_process of theirs. It is a snapshot: an edit of the config file during the run is not seen.
+whose config gives mfaenv-server a credential_process of theirs.
+It is a snapshot: an edit of the config file during the run is not seen.
 """
 
 from __future__ import annotations
