@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mfaenv.errors import MfaenvError
+from mfaenv.errors import Exit, MfaenvError
 from mfaenv.flow import endpoint
 from mfaenv.flow.keeper import RENEW_AT, Keeper
 from mfaenv.plan import Session
@@ -138,3 +138,18 @@ def test_a_request_of_the_commands_waiting_for_a_renewal_is_not_the_one_dropped(
             s.close()
         waiting.close()
         running.close()
+
+
+def test_sts_denying_a_renewal_is_not_asked_again_on_every_request() -> None:
+    # AccessDenied (a trust policy changed during the run, or a hostile STS) is Exit.AUTH, not a
+    # needed code: it was retried on every request, one AssumeRole per SDK call in the last 15 minutes.
+    calls: list[int] = []
+
+    def denied() -> Session:
+        calls.append(1)
+        raise MfaenvError("AWS denied AssumeRole to ...: not authorized", Exit.AUTH)
+
+    said: list[str] = []
+    k = Keeper(session("A", RENEW_AT - 60), denied, lambda: T0, said.append)
+    assert [k.get().access_key_id for _ in range(5)] == ["A"] * 5
+    assert len(calls) == 1 and len(said) == 1

@@ -19,7 +19,8 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 
-from mfaenv.errors import Exit, MfaenvError
+from mfaenv.errors import MfaenvError
+from mfaenv.flow.mfa import NeedsCode
 from mfaenv.plan import Session
 
 #: Renew once this little is left: above the SDKs' 15 minutes, by less than a
@@ -106,8 +107,10 @@ class Keeper:
         except Exception as e:  # noqa: BLE001 - a bug must not kill the endpoint: it says so, as any failure
             ours = isinstance(e, MfaenvError)
             # Only a needed code is retried at once: the login it waits for costs no STS call to look for.
-            retry = not ours or e.code in (Exit.NETWORK, Exit.AWS)
-            self._quiet_until = now + dt.timedelta(seconds=RETRY_AFTER) if retry else None
+            # Any other failure (STS down, or denying: a changed trust policy) waits, or each request
+            # (botocore asks on every call in the last 15 minutes) would make its own AssumeRole.
+            wait = not isinstance(e, NeedsCode)
+            self._quiet_until = now + dt.timedelta(seconds=RETRY_AFTER) if wait else None
             why = e.message if ours else f"an internal error ({type(e).__name__}); please report it"
             self._failed(why, current, left)
             return self._fallback(current, left)
