@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import os
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -153,3 +156,34 @@ def test_sts_denying_a_renewal_is_not_asked_again_on_every_request() -> None:
     k = Keeper(session("A", RENEW_AT - 60), denied, lambda: T0, said.append)
     assert [k.get().access_key_id for _ in range(5)] == ["A"] * 5
     assert len(calls) == 1 and len(said) == 1
+
+
+TERM_WHILE_THE_COPY_EXISTS = """
+import datetime as dt, os, signal, sys
+from mfaenv.cli import server
+from mfaenv.plan import Session
+
+made = server.command_env
+
+
+def term_then(*args):  # the copy is on disk: a TERM now
+    os.kill(os.getpid(), signal.SIGTERM)
+    return made(*args)
+
+
+server.command_env = term_then
+first = Session("A", "s", "t", dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1), "default")
+sys.exit(server.run(("touch", sys.argv[1]), dict(os.environ), first, lambda: first))
+"""
+
+
+def test_a_term_while_the_config_copy_exists_deletes_it_and_starts_nothing(tmp_path: Path) -> None:
+    temp = tmp_path / "temp"
+    temp.mkdir(mode=0o700)
+    script = tmp_path / "term.py"
+    script.write_text(TERM_WHILE_THE_COPY_EXISTS)
+    ran = tmp_path / "ran"
+    env = dict(os.environ, TMPDIR=str(temp))
+    p = subprocess.run([sys.executable, str(script), str(ran)], env=env, capture_output=True, timeout=60)
+    assert p.returncode == 128 + signal.SIGTERM, p
+    assert list(temp.iterdir()) == [] and not ran.exists()
