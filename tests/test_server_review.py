@@ -187,3 +187,23 @@ def test_a_term_while_the_config_copy_exists_deletes_it_and_starts_nothing(tmp_p
     p = subprocess.run([sys.executable, str(script), str(ran)], env=env, capture_output=True, timeout=60)
     assert p.returncode == 128 + signal.SIGTERM, p
     assert list(temp.iterdir()) == [] and not ran.exists()
+
+
+def test_a_strangers_endless_headers_are_not_read_on() -> None:
+    # The stdlib takes 100 headers of 64 KiB each: 64 strangers made mfaenv hold 400 MiB.
+    running = endpoint.Running(endpoint.Endpoint(lambda: session("A", 3600), "tok", "/p"))
+    port = int(running.url.split(":")[2].split("/")[0])
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        with pytest.raises(OSError):  # the endpoint hung up long before: a broken pipe, or reset
+            s.sendall(b"GET /p HTTP/1.1\r\n")
+            for _ in range(99):  # each under the stdlib's 64 KiB a line; never the blank line
+                s.sendall(b"X: " + b"a" * 60_000 + b"\r\n")
+            s.recv(1)
+        ours = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        assert ask(ours) == 200  # an SDK's request, twice on one connection
+        assert ask(ours) == 200
+        ours.close()
+    finally:
+        s.close()
+        running.close()

@@ -14,7 +14,8 @@ system picks, and answers that one GET with the session only when:
 
 Nothing is logged (the stdlib's request log would go to the user's terminal),
 each connection gets a short socket timeout and their number is capped; the
-stdlib bounds the request line and headers (64 KiB each, 100 headers). Anyone on
+request line and headers together are at most MAX_HEAD (the stdlib's bounds, 64 KiB
+a line and 100 headers, let each stranger's connection hold 6 MiB). Anyone on
 the machine can connect without the token: at the cap, the oldest connection that
 has not shown the token is dropped for the new one, so strangers holding every
 slot (silent, or dripping a header) cannot shut the command out.
@@ -39,6 +40,8 @@ SOCKET_TIMEOUT = 5
 #: Connections served at once; beyond, a stranger's (no token shown yet) makes room.
 #: A parallel terraform opens a few dozen.
 MAX_CONNECTIONS = 64
+#: Bytes of request line and headers read for one request; an SDK's take under 1 KiB. Beyond: dropped unanswered.
+MAX_HEAD = 16 * 1024
 
 Reply = tuple[int, dict[str, str]]
 
@@ -90,6 +93,25 @@ class Endpoint:
         }
 
 
+class _Capped:
+    """A connection's reader that reads at most MAX_HEAD bytes of lines per request."""
+
+    def __init__(self, raw: object) -> None:
+        self._raw = raw
+        self.left = MAX_HEAD
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self.left <= 0:
+            raise ConnectionAbortedError("request head too long")  # ends the connection; handle_error is quiet
+        most = self.left if limit < 0 else min(limit, self.left)
+        line: bytes = self._raw.readline(most)  # type: ignore[attr-defined]
+        self.left -= len(line)
+        return line
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._raw, name)
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: an SDK's refreshes reuse their connection
     disable_nagle_algorithm = True  # no 40 ms wait for a delayed ACK between two small writes
@@ -97,6 +119,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "mfaenv"
     sys_version = ""
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile = _Capped(self.rfile)  # type: ignore[assignment]
+
+    def handle_one_request(self) -> None:
+        self.rfile.left = MAX_HEAD  # type: ignore[attr-defined] # each request of a kept-alive connection
+        super().handle_one_request()
 
     def _reply(self) -> None:
         auths = self.headers.get_all("Authorization")
