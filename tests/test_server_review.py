@@ -207,3 +207,17 @@ def test_a_strangers_endless_headers_are_not_read_on() -> None:
     finally:
         s.close()
         running.close()
+
+
+@pytest.mark.parametrize("header", ['[profile "mfaenv-server"]', "[profile 'mfaenv-server']"])
+def test_a_users_profile_named_mfaenv_server_in_quotes_is_not_merged_into_ours(tmp_path: Path, header: str) -> None:
+    # The JS SDK v3 reads that section as profile mfaenv-server and merges it with ours: its
+    # credential_process (or keys) would sign the command's calls instead of the endpoint.
+    config = tmp_path / "config"
+    config.write_text(f"[default]\nregion = eu-west-1\n{header}\ncredential_process = /somewhere/else\n")
+    (tmp_path / "credentials").write_text("")
+    env = dict(os.environ, AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"))
+    with pytest.raises(MfaenvError, match="exists already"):
+        serverconfig.contents(env)
+    config.write_text('[default]\nregion = eu-west-1\n[profile "work"]\nregion = us-east-1\n')
+    assert serverconfig.contents(env).endswith(b"[profile mfaenv-server]\nregion = eu-west-1\n")

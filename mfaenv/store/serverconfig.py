@@ -75,17 +75,29 @@ def default_settings(text: str) -> list[str]:
 
 def contents(env: Mapping[str, str]) -> bytes:
     """The copy: the user's config file as it is, then `[profile mfaenv-server]`."""
-    if PROFILE in read_profiles(env):  # also parses both files, so a broken one fails here, before the command
-        raise MfaenvError(
-            f"a profile named {PROFILE!r} exists already; exec --server needs that name for its own: rename yours"
-        )
+    taken = PROFILE in read_profiles(env)  # also parses both files, so a broken one fails here, before the command
     (label, path, named), _ = config_paths(env)
     original = read_aws_file(path, label, named) or b""
     text = original.decode("utf-8")  # read_profiles parsed it: it is UTF-8
+    if taken or _quoted_ours(text):
+        raise MfaenvError(
+            f"a profile named {PROFILE!r} exists already; exec --server needs that name for its own: rename yours"
+        )
     if original and not original.endswith((b"\n", b"\r")):
         original += b"\n"
     section = "\n".join([f"[profile {PROFILE}]", *default_settings(text)]) + "\n"
     return original + b"\n" + section.encode("utf-8")
+
+
+def _quoted_ours(text: str) -> bool:
+    """Whether the config file has `[profile "mfaenv-server"]` (or 'mfaenv-server'): botocore and the
+    JS SDK v3 unquote the name, and the JS SDK merges that section's settings, keys included, into ours."""
+    for line in text.splitlines():
+        header = re.match(_SECTION, line.strip())
+        parts = header.group(1).split(None, 1) if header else []
+        if len(parts) == 2 and parts[0] == "profile" and parts[1][:1] in "\"'" and parts[1].strip("\"'") == PROFILE:
+            return True
+    return False
 
 
 @contextlib.contextmanager
