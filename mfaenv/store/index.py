@@ -48,7 +48,9 @@ def view(data: bytes, info: os.stat_result, path: str, kind: str, folder: str | 
 
     folder: the session cache folder (cachedir.path), or None for no index.
     """
-    if folder is None or len(data) != info.st_size or not data:
+    if not data:
+        return FileView.whole({})
+    if folder is None or len(data) != info.st_size:
         return whole(data)
     stamp = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
     name = f"{kind}-{zlib.crc32(os.path.abspath(path).encode('utf-8', 'surrogateescape')):08x}.json"
