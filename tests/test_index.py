@@ -174,3 +174,30 @@ def test_completion_sees_an_edit_through_the_cli(isolated: Path) -> None:
     cfg.write_text(cfg.read_text().replace("[profile r0035]", "[profile x0035]"))  # same size
     os.utime(cfg, (old, old))
     assert complete() == [f"r003{i}" for i in range(10) if i != 5]
+
+
+def test_the_botocore_client_reads_no_file_again(isolated: Path, fresh: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh login parses each file once: botocore gets mfaenv's reading, endpoint settings included."""
+    import botocore.configloader
+
+    from mfaenv.aws.client import make_client
+
+    env = _files(isolated)
+    with open(isolated / "cfg", "a") as f:
+        f.write("\n[profile r9001]\nservices = local\n[services local]\nsts =\n  endpoint_url = http://127.0.0.1:9\n")
+        f.write("[profile other]\nendpoint_url = http://127.0.0.1:8\n")
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("botocore parsed an AWS file itself")
+
+    monkeypatch.setattr(botocore.configloader, "raw_config_parse", refuse)
+    monkeypatch.setattr(botocore.configloader, "load_config", refuse)
+    source = config.load_profile("default", os.environ)
+    parses = views.full_parses
+    role = make_client(source._replace(name="r9001"), "sts")
+    assert role.meta.endpoint_url == "http://127.0.0.1:9"
+    assert make_client(source._replace(name="other"), "sts").meta.endpoint_url == "http://127.0.0.1:8"
+    assert make_client(source, "sts").meta.endpoint_url.startswith("https://sts.")
+    assert views.full_parses == parses

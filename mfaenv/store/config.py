@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from mfaenv.errors import MfaenvError
 from mfaenv.store import index, sections
-from mfaenv.store.views import ConfigProfiles, FileView, Merged
+from mfaenv.store.views import ConfigProfiles, FileView, Merged, Nested
 
 #: The key that marks a credentials-file section as a session mfaenv wrote (credfile.MARKER).
 _MARKER = "mfaenv_source_profile"
@@ -157,7 +157,7 @@ def _view(label: str, path: str, named: bool, kind: str, folder: str | None) -> 
     _check_bom(data, label)
     try:
         if info is None or not kind:
-            return index.whole(data)
+            return index.whole(data, path)
         return index.view(data, info, path, kind, folder)
     except sections.ParseError as e:
         raise MfaenvError(f"cannot parse the {label}: {e}") from None
@@ -204,6 +204,23 @@ def _index_folder(env: Mapping[str, str]) -> str | None:
         return cachedir.path(dict(env))
     except MfaenvError:
         return None
+
+
+def for_botocore(env: Mapping[str, str]) -> dict[str, object]:
+    """What botocore's Session.full_config would hold, from the files as read here (no second parse).
+
+    Only what a client with explicit keys reads: the profiles and the `services` sections.
+    """
+    merged, from_config, _ = parsed(env)
+    file = from_config.file  # type: ignore[attr-defined]
+    try:
+        services = {
+            name: {k: sections.nested(v) for k, v in file[section].items()}
+            for name, section in sections.services(list(file)).items()
+        }
+    except sections.ParseError as e:
+        raise MfaenvError(f"cannot parse the {config_paths(env)[0][0]}: {e}") from None
+    return {"profiles": Nested(merged), "services": services, "sso_sessions": {}}
 
 
 def read_profiles(env: Mapping[str, str]) -> dict[str, dict[str, str]]:

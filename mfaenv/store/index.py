@@ -37,10 +37,10 @@ RACY_NS = 2_000_000_000
 _MAX_INDEX = 4 << 20
 
 
-def whole(data: bytes) -> FileView:
+def whole(data: bytes, path: str) -> FileView:
     """Every section, parsed now; sections.ParseError for a file botocore cannot read."""
     views.count_parse()
-    return FileView.whole(sections.parse(data)[0])
+    return FileView.whole(sections.parse(data, path)[0])
 
 
 def view(data: bytes, info: os.stat_result, path: str, kind: str, folder: str | None) -> FileView:
@@ -51,7 +51,7 @@ def view(data: bytes, info: os.stat_result, path: str, kind: str, folder: str | 
     if not data:
         return FileView.whole({})
     if folder is None or len(data) != info.st_size:
-        return whole(data)
+        return whole(data, path)
     stamp = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
     name = f"{kind}-{zlib.crc32(os.path.abspath(path).encode('utf-8', 'surrogateescape')):08x}.json"
     where = os.path.join(os.path.dirname(folder), "index")
@@ -61,7 +61,7 @@ def view(data: bytes, info: os.stat_result, path: str, kind: str, folder: str | 
         return FileView(data, names, table, None, profiles)
     built = time.time_ns()
     views.count_parse()
-    values, bounds = sections.parse(data)
+    values, bounds = sections.parse(data, path)
     names = list(values)
     if bounds is None or len(data) >= 16**views.OFFSET_DIGITS:
         return FileView.whole(values)

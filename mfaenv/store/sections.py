@@ -36,7 +36,7 @@ class ParseError(Exception):
     """The file is not what botocore can read; the message is one line and holds no value."""
 
 
-def parse(data: bytes) -> tuple[Sections, list[int] | None]:
+def parse(data: bytes, source: str = "<file>") -> tuple[Sections, list[int] | None]:
     """(every section's values, [start, end, start, end, ...] byte offsets per section, or None).
 
     Universal newlines, as when botocore opens the file in text mode.
@@ -62,7 +62,7 @@ def parse(data: bytes) -> tuple[Sections, list[int] | None]:
     parser = configparser.RawConfigParser(dict_type=new_dict)  # type: ignore[arg-type]
     state["reading"] = True
     try:
-        parser.read_file(lines(), "file")  # type: ignore[arg-type]
+        parser.read_file(lines(), source)  # type: ignore[arg-type]
     except configparser.Error as e:
         raise ParseError(first_line(e)) from None
     state["reading"] = False

@@ -226,3 +226,22 @@ class Merged(Mapping[str, dict[str, str]]):
             for n in self._names
             if (n in self.config and self.config.setting(n)) or (n in self.creds and self.creds.setting(n))
         ]
+
+
+class Nested(Mapping[str, dict[str, object]]):
+    """Profiles as botocore's configloader gives them: an indented block (`s3 =` then lines) as a dict."""
+
+    def __init__(self, profiles: Mapping[str, dict[str, str]]) -> None:
+        self._profiles = profiles
+
+    def __getitem__(self, name: str) -> dict[str, object]:
+        return {k: sections.nested(v) for k, v in self._profiles[name].items()}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._profiles)
+
+    def __len__(self) -> int:
+        return len(self._profiles)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._profiles
