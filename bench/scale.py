@@ -140,39 +140,49 @@ def commands(moto: peers.Moto, home: Path, count: int, parse_script: Path) -> li
     ]  # fmt: skip
 
 
-def measure(cmds: list[peers.Command], rounds: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {c.key: [] for c in cmds}
+def measure(cmds: list[peers.Command], rounds: int) -> dict[str, dict[str, list[float]]]:
+    """{"wall"|"cpu": {key: ms per run}}. Each command's three sizes run back to back, their order rotated."""
+    times: dict[str, dict[str, list[float]]] = {"wall": {c.key: [] for c in cmds}, "cpu": {c.key: [] for c in cmds}}
+    kinds = list(dict.fromkeys(c.key.rsplit("-", 1)[0] for c in cmds))
+    by_key = {c.key: c for c in cmds}
     for r in range(rounds):
-        order = cmds[r % len(cmds) :] + cmds[: r % len(cmds)]
-        for cmd in order:
-            sample, code, out, err = peers.spawn(cmd)
-            problem = cmd.check(code, out, err)
-            if problem:
-                raise peers.RunFailed(f"{cmd.key} ({cmd.label}): {problem}; stdout {out[:300]!r}; stderr {err[-300:]!r}")
-            # botocore's row: its own in-process figure, not the interpreter's start.
-            times[cmd.key].append(json.loads(out)["ms"] if cmd.key.startswith("botocore") else sample.wall_ms)
+        for kind in kinds[r % len(kinds) :] + kinds[: r % len(kinds)]:
+            sizes = SIZES[r % len(SIZES) :] + SIZES[: r % len(SIZES)]
+            for size in sizes:
+                cmd = by_key[f"{kind}-{size}"]
+                sample, code, out, err = peers.spawn(cmd)
+                problem = cmd.check(code, out, err)
+                if problem:
+                    raise peers.RunFailed(f"{cmd.key} ({cmd.label}): {problem}; stdout {out[:300]!r}; stderr {err[-300:]!r}")
+                # botocore's row: its own in-process figure, not the interpreter's start.
+                inner = json.loads(out)["ms"] if kind == "botocore" else None
+                times["wall"][cmd.key].append(inner if inner is not None else sample.wall_ms)
+                times["cpu"][cmd.key].append(inner if inner is not None else sample.cpu_ms)
     return times
 
 
-def report(times: dict[str, list[float]], labels: dict[str, str], rounds: int, load: list[float]) -> str:
-    kinds = list(dict.fromkeys(k.rsplit("-", 1)[0] for k in times))
+def report(times: dict[str, dict[str, list[float]]], labels: dict[str, str], rounds: int, load: list[float]) -> str:
+    kinds = list(dict.fromkeys(k.rsplit("-", 1)[0] for k in times["wall"]))
     out = [
         "# Scale: cached paths at 10, 1,000 and 5,000 profiles",
         "",
         f"`python3 bench/scale.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {rounds} rounds; "
         f"machine {platform.machine()}, nproc {os.cpu_count()}, load average {load[0]:.1f} at the start, "
-        f"{load[-1]:.1f} at the end (shared with other work: the ratios, from pairs in one run, are the figures).",
+        f"{load[-1]:.1f} at the end. Each command's three sizes run back to back (order rotated): the ratios "
+        "are the figures. CPU time (the child's user + system, from wait4) moves less with the machine's load "
+        "than wall time.",
         "",
-        "| command | 10 profiles ms | 1,000 ms | 5,000 ms | 1,000 / 10 | 5,000 / 10 |",
-        "|---|---|---|---|---|---|",
+        "| command | CPU ms: 10 | 1,000 | 5,000 | CPU 5,000 / 10 | wall ms: 10 | 5,000 | wall 5,000 / 10 | wall 1,000 / 10 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for kind in kinds:
-        med = {n: statistics.median(times[f"{kind}-{n}"]) for n in SIZES}
+        cpu = {n: statistics.median(times["cpu"][f"{kind}-{n}"]) for n in SIZES}
+        wall = {n: statistics.median(times["wall"][f"{kind}-{n}"]) for n in SIZES}
         out.append(
-            f"| {labels[kind]} | {med[10]:.1f} | {med[1000]:.1f} | {med[5000]:.1f} | "
-            f"{med[1000] / med[10]:.2f} | {med[5000] / med[10]:.2f} |"
+            f"| {labels[kind]} | {cpu[10]:.1f} | {cpu[1000]:.1f} | {cpu[5000]:.1f} | {cpu[5000] / cpu[10]:.2f} | "
+            f"{wall[10]:.1f} | {wall[5000]:.1f} | {wall[5000] / wall[10]:.2f} | {wall[1000] / wall[10]:.2f} |"
         )
-    out += ["", "Median wall time per run (botocore: the parse inside one process, no start-up)."]
+    out += ["", "Medians per run. botocore: the parse inside one process (wall = CPU column: no start-up counted)."]
     return "\n".join(out) + "\n"
 
 

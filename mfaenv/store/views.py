@@ -158,6 +158,14 @@ class FileView(Mapping[str, dict[str, str]]):
         """sections.NOTABLE bits of section `name`; every bit (-1) where no index says."""
         return self._table.bits(self._numbers()[name]) if self._table else -1
 
+    def flagged(self) -> list[str] | None:
+        """The sections whose NOTABLE bits are set, from the index alone; None where no index says."""
+        if self._table is None or len(self._table.bits_text) != len(self._names):
+            return None
+        import re
+
+        return [self._names[m.start()] for m in re.finditer("[^0]", self._table.bits_text)]
+
     def profile_setting(self, name: str) -> int:
         """sections.NOTABLE bits of the section of config profile `name`; -1 where no index says."""
         number = self._profile_number(name)
@@ -193,6 +201,14 @@ class ConfigProfiles(Mapping[str, dict[str, str]]):
         """sections.NOTABLE bits of profile `name`'s section (-1: not known)."""
         return self.file.profile_setting(name)
 
+    def flagged(self) -> list[str] | None:
+        """The profiles whose section sets a NOTABLE key, from the index alone; None where no index says."""
+        sections_set = self.file.flagged()
+        if sections_set is None:
+            return None
+        names = (sections.profile_of(s) for s in sections_set)
+        return [n for n in names if n is not None and n in self.names and self.setting(n)]
+
 
 class Merged(Mapping[str, dict[str, str]]):
     """Every profile, the credentials file's values over the config file's (botocore's Session.full_config)."""
@@ -221,6 +237,9 @@ class Merged(Mapping[str, dict[str, str]]):
 
     def holding_keys(self) -> list[str]:
         """The profiles whose sections may set a key or the keyring marker (sections.NOTABLE): the others set none."""
+        config, creds = self.config.flagged(), self.creds.flagged()
+        if config is not None and creds is not None:  # both indexed: the few flagged, not a look at each
+            return list(dict.fromkeys([*config, *creds]))
         return [
             n
             for n in self._names
