@@ -105,6 +105,10 @@ _mfaenv_segment() {
 # the environment cannot bring one.
 _mfaenv_prompt() {
     \builtin local _mfaenv_status=$? _mfaenv_now
+    if [[ -z ${MFAENV_EXPIRES-} ]]; then # no session: nothing to check or show
+        MFAENV_PS1=''
+        \builtin return "$_mfaenv_status"
+    fi
     if [[ -n $_mfaenv_ok_expires && ${MFAENV_EXPIRES-} == "$_mfaenv_ok_expires" && ${MFAENV_PROFILE-} == "$_mfaenv_ok_profile" && ${MFAENV_WARN-} == "$_mfaenv_ok_warn" && ${NO_COLOR:+1} == "$_mfaenv_ok_nocolour" ]]; then
         \builtin printf -v _mfaenv_now '%(%s)T' -1
         if ((_mfaenv_ok_since <= _mfaenv_now && _mfaenv_now <= _mfaenv_ok_until)); then

@@ -69,6 +69,8 @@ end
 # erased below as the hook loads, so the environment cannot bring one.
 function mfaenv_prompt --description 'Print the mfaenv prompt segment'
     set -l last $status
+    # No session: nothing to check or show.
+    test -n "$MFAENV_EXPIRES"; or return $last
     if set -q _mfaenv_ok[9]
         and contains -- "$MFAENV_EXPIRES" $_mfaenv_ok[1]
         and contains -- "$MFAENV_PROFILE" $_mfaenv_ok[2]

@@ -55,6 +55,10 @@ function mfaenv() {
 # datetime module (its EPOCHSECONDS is "special"), as _mfaenv_segment checked.
 function _mfaenv_prompt() {
     \builtin local _mfaenv_status=$?
+    if [[ -z ${MFAENV_EXPIRES-} ]]; then # no session: nothing to check or show
+        typeset -g MFAENV_PS1=''
+        \builtin return $_mfaenv_status
+    fi
     if [[ -n $_mfaenv_ok_expires && ${MFAENV_EXPIRES-} == "$_mfaenv_ok_expires" && ${MFAENV_PROFILE-} == "$_mfaenv_ok_profile" && ${MFAENV_WARN-} == "$_mfaenv_ok_warn" && ${NO_COLOR:+1} == "$_mfaenv_ok_nocolour" && ${(t)EPOCHSECONDS-} == *special* ]]; then
         if (( _mfaenv_ok_since <= EPOCHSECONDS && EPOCHSECONDS <= _mfaenv_ok_until )); then
             MFAENV_PS1=$_mfaenv_ok_ps1

@@ -223,7 +223,7 @@ def for_botocore(env: Mapping[str, str]) -> dict[str, object]:
     return {"profiles": Nested(merged), "services": services, "sso_sessions": {}}
 
 
-def read_profiles(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+def read_profiles(env: Mapping[str, str]) -> Mapping[str, dict[str, str]]:
     """Every profile's settings, merged the way botocore merges the two files (for role chains)."""
     return parsed(env)[0]
 
