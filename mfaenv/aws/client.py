@@ -38,6 +38,7 @@ def make_client(profile: SourceProfile, service: str, mfa_session: Session | Non
     # a profile's `services`) from the source profile; the explicit keys mean
     # no credential from the environment is ever looked at.
     session = transport.session(profile.name)
+    _share_files(session)
     config = botocore.config.Config(
         connect_timeout=setting("MFAENV_CONNECT_TIMEOUT", CONNECT_TIMEOUT),
         read_timeout=setting("MFAENV_READ_TIMEOUT", READ_TIMEOUT),
@@ -57,6 +58,17 @@ def make_client(profile: SourceProfile, service: str, mfa_session: Session | Non
     except (BotoCoreError, ValueError) as e:  # its config reading, an endpoint URL it refuses
         raise MfaenvError(f"botocore cannot set up the {service} client: {str(e).splitlines()[0]}") from None
     return transport.bound(client)
+
+
+def _share_files(session: Any) -> None:
+    """Give botocore the AWS files as mfaenv read them, so it does not parse them again (half a second
+    for a 5,000-profile config). Session.full_config is public, its cache `_config` is not; botocore
+    has kept it since 2013, and tests/test_index.py fails if botocore parses again."""
+    import os
+
+    from mfaenv.store import config
+
+    session._config = config.for_botocore(os.environ)
 
 
 def call(

@@ -107,7 +107,7 @@ def _key_places(env: dict[str, str]) -> list[dict[str, str]]:
     except MfaenvError:
         return []  # login says what is wrong with the files
     out = []
-    for name in sorted(merged):
+    for name in sorted(merged.holding_keys()):  # type: ignore[attr-defined]
         values = merged[name]
         marked = values.get(keystore.MARKER, "").strip()
         if marked:
