@@ -77,10 +77,9 @@ def assume_role(
         params["ExternalId"] = role.external_id
     if mfa is not None:
         params["SerialNumber"], params["TokenCode"] = mfa
-    from mfaenv.aws import transport
 
     try:
-        reply = transport.within(limits.deadline(), lambda: client.assume_role(**params))
+        reply = limits.within(limits.deadline(), lambda: client.assume_role(**params))
     except MfaenvError:
         raise
     except Exception as e:  # noqa: BLE001 - every botocore failure is mapped to one line

@@ -8,6 +8,7 @@ client comes straight from botocore.
 
 from __future__ import annotations
 
+from mfaenv.aws import limits
 from mfaenv.aws.explain import explain
 from mfaenv.aws.limits import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT, deadline, setting
 from mfaenv.errors import MfaenvError
@@ -80,10 +81,9 @@ def call(
     serial: str = "?",
 ) -> T:
     """call() within the deadline, every failure mapped to one line."""
-    from mfaenv.aws import transport
 
     try:
-        return transport.within(deadline(), call)
+        return limits.within(deadline(), call)
     except MfaenvError:
         raise
     except Exception as e:  # noqa: BLE001 - every botocore failure is mapped to one line
