@@ -91,3 +91,14 @@ def span(seconds: int) -> str:
     if seconds >= 3600:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
     return f"{seconds // 60}m" if seconds >= 60 else "<1m"
+
+
+def until(expires: dt.datetime, now: dt.datetime) -> str:
+    """`15:23 CET`, `03:23 CET tomorrow`, `Fri 04 Dec 03:23 CET`: when a session ends, in local time."""
+    local, today = expires.astimezone(), now.astimezone().date()
+    when = f"{local:%H:%M %Z}".strip()
+    if local.date() == today:
+        return when
+    if (local.date() - today).days == 1:
+        return f"{when} tomorrow"
+    return f"{local:%a %d %b} {when}"

@@ -16,7 +16,7 @@ from mfaenv import inputs
 from mfaenv.errors import MfaenvError
 from mfaenv.flow import mfa, steps
 from mfaenv.plan import Session
-from mfaenv.status import span
+from mfaenv.status import span, until
 from mfaenv.store import cachedir, keystore, roles, usedcodes
 from mfaenv.store.config import SourceProfile, choose_profile, load_profile, read_profiles
 from mfaenv.terminal import say
@@ -135,6 +135,11 @@ class Context:
             self.say(
                 f"using the cached MFA session of {name}, {left} left, for a new session of {signs}; no code needed"
             )
+
+    def made(self, what: str, session: Session) -> None:
+        """Say what STS just made, as hit() says what the cache gave: which session, until when, how long."""
+        length = round((session.expiration - self.now).total_seconds() / 60) * 60
+        self.say(f"new {what}, until {until(session.expiration, self.now)} ({roles.span(max(length, 0))})")
 
     def say(self, text: str) -> None:
         self.notes.append(text)
