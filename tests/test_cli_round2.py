@@ -292,3 +292,30 @@ def test_a_fresh_role_login_names_the_role_session(
     assert r.code == 0, r
     expires = dt.datetime.fromisoformat(_statements(r.out)["AWS_CREDENTIAL_EXPIRATION"].replace("Z", "+00:00"))
     assert r.err == f"mfaenv: new role session for admin, until {_until(expires, 'UTC')} (1h)\n"
+
+
+# ---- 4. the README's credential_process line for a role ----
+
+CALLER = "import boto3; print(boto3.Session().client('sts', endpoint_url={url!r}).get_caller_identity()['Arn'])"
+
+
+def test_a_roles_credential_process_goes_into_a_profile_of_another_name(
+    user: IamUser, isolated: Path, moto_server: str, monkeypatch: pytest.MonkeyPatch, mfaenv: Mfaenv
+) -> None:
+    line = "credential_process = mfaenv credential-process --profile admin\n"
+    role = f"role_arn = {ADMIN}\nsource_profile = default\nmfa_serial = {user.serial}\nregion = us-east-1\n"
+    config = isolated / ".aws" / "config"
+    base = config.read_text()
+    config.write_text(f"{base}\n[profile admin]\n{role}\n[profile admin-mfa]\nregion = us-east-1\n{line}")
+    with TrustSts(moto_server, {ADMIN: Trust(mfa=True)}).running() as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", proxy.url)
+        assert mfaenv("login", "admin", "--token-code", CODE).code == 0  # the morning's code
+        script = CALLER.format(url=proxy.url)
+        run = {"capture_output": True, "text": True, "timeout": 60, "start_new_session": True}
+        # As the README says: the SDK gets the role's session from mfaenv, and asks nothing.
+        p = subprocess.run([sys.executable, "-c", script], env={**os.environ, "AWS_PROFILE": "admin-mfa"}, **run)
+        assert p.returncode == 0 and ":assumed-role/Admin/" in p.stdout, p.stderr
+        # The line inside the role's own profile: botocore assumes the role itself and asks its own code.
+        config.write_text(f"{base}\n[profile admin]\n{role}{line}")
+        p = subprocess.run([sys.executable, "-c", script], env={**os.environ, "AWS_PROFILE": "admin"}, **run)
+        assert p.returncode != 0 and "Enter MFA code for " in p.stderr, p.stderr
