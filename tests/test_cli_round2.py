@@ -70,6 +70,20 @@ def test_login_and_credential_process_take_the_profile_as_a_word(work: IamUser, 
         assert not {"click", "boto3", "botocore"} & _imports(*args), args
 
 
+@pytest.mark.parametrize("shell", ["bash", "fish"])
+def test_login_work_through_the_hook_in_a_live_shell(shell: str, work: IamUser, isolated: Path) -> None:
+    from tests.test_hooks import PROMPT, spawn
+
+    child = spawn(shell, isolated)
+    child.enter("mfaenv login work")
+    child.expect_exact("MFA code for arn:aws:iam::123456789012:mfa/")
+    child.enter(CODE)
+    child.expect(r"aws:work 1[12]h[0-9]{2}m " + re.escape(PROMPT))
+    child.enter("echo pro''file=$MFAENV_PROFILE.")
+    child.expect_exact("profile=work.")
+    child.close(force=True)
+
+
 def test_two_different_profiles_are_one_usage_line(work: IamUser, mfaenv: Mfaenv) -> None:
     for args in (
         ["login", "work", "--profile", "other"],

@@ -136,10 +136,11 @@ class Context:
                 f"using the cached MFA session of {name}, {left} left, for a new session of {signs}; no code needed"
             )
 
-    def made(self, what: str, session: Session) -> None:
+    def made(self, what: str, session: Session, why: str = "") -> None:
         """Say what STS just made, as hit() says what the cache gave: which session, until when, how long."""
         length = round((session.expiration - self.now).total_seconds() / 60) * 60
-        self.say(f"new {what}, until {until(session.expiration, self.now)} ({roles.span(max(length, 0))})")
+        said = f"new {what}, until {until(session.expiration, self.now)} ({roles.span(max(length, 0))})"
+        self.say(f"{said}; {why}" if why else said)
 
     def say(self, text: str) -> None:
         self.notes.append(text)

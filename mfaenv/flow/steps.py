@@ -41,7 +41,7 @@ if TYPE_CHECKING:
         def used(self, serial: str, code: str) -> None: ...
         def keep(self, write: object) -> None: ...
         def hit(self, name: str, session: Session, signs: str | None = None) -> None: ...
-        def made(self, what: str, session: Session) -> None: ...  # a fresh session, said once the login succeeded
+        def made(self, what: str, session: Session, why: str = "") -> None: ...  # a fresh session, said once the login succeeded
         def say(self, text: str) -> None: ...  # a note for stderr, once the login has succeeded
 
 
@@ -151,17 +151,16 @@ class AssumeRole:
             signer = assume.Signer(src, None, f"the long-term keys of profile {src.name!r}")
             session, arn = assume.assume_role(signer, role, self.region, self.duration, (serial, code), ctx.now)
             used: tuple[str, str] | None = (serial, code)
-            ctx.say(
-                f"a {span} role session is over the 1-hour limit for roles assumed from an MFA session, so "
-                f"profile {role.profile!r} was assumed with the long-term keys of {src.name!r} and an MFA code: "
-                "one code per role session"
+            why = (
+                f"{span} is over the 1-hour limit for roles assumed from an MFA session, so it was assumed "
+                f"with the long-term keys of {src.name!r} and an MFA code: one code per role session"
             )
         else:
             signed_by = self.below.credentials(ctx)
             via = self.below.role.profile if isinstance(self.below, AssumeRole) else None
             signer = assume.Signer(src, signed_by, self.below.label, via)
             session, arn = assume.assume_role(signer, role, self.region, self.duration, None, ctx.now)
-            serial, used = ctx.serial, None
+            serial, used, why = ctx.serial, None, ""
         about = {
             "Kind": "role",
             "SourceProfile": src.name,
@@ -181,7 +180,7 @@ class AssumeRole:
         if used is not None:
             ctx.used(*used)
         if self.top:
-            ctx.made(f"role session for {role.profile}", session)
+            ctx.made(f"role session for {role.profile}", session, why)
         return session
 
 
