@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import CODE, IamUser, install_profile
-from tests.helpers import MFAENV, Mfaenv
+from tests.helpers import Mfaenv
 from tests.realshells import require
 from tests.test_completion import DOCUMENTED, _bash_complete
 from tests.truststs import Trust, TrustSts
@@ -110,9 +110,13 @@ def test_exec_grammar_profile_then_command(work: IamUser, mfaenv: Mfaenv, isolat
     # No `--`: the first word is the profile, never the command.
     line = mfaenv.fails("exec", "aws", "s3", "ls", code=2)
     assert line.startswith("mfaenv: profile 'aws' not found in the ") and "known profiles: work" in line
-    assert line.endswith("the first word after exec is the profile: `mfaenv exec -- aws ...` runs aws with the default profile")
+    assert line.endswith(
+        "the first word after exec is the profile: `mfaenv exec -- aws ...` runs aws with the default profile"
+    )
     # Before the command, every word starting with - is mfaenv's: a command's option needs the `--`.
-    assert mfaenv.fails("exec", "work", "-c", "echo hi", code=2) == "mfaenv: No such option '-c'; see `mfaenv exec --help`"
+    assert (
+        mfaenv.fails("exec", "work", "-c", "echo hi", code=2) == "mfaenv: No such option '-c'; see `mfaenv exec --help`"
+    )
     # A command that is not there is said before any code is asked (none is given here, no session cached for it).
     assert mfaenv.fails("exec", "work", "--fresh", "--", "no-such-tool", code=127) == (
         "mfaenv: cannot run no-such-tool: command not found"
@@ -233,7 +237,9 @@ HINTS = {
 
 
 @pytest.mark.parametrize("shell", sorted(HINTS))
-def test_terminal_hint_keeps_the_arguments_and_pastes(shell: str, user: IamUser, isolated: Path, mfaenv: Mfaenv) -> None:
+def test_terminal_hint_keeps_the_arguments_and_pastes(
+    shell: str, user: IamUser, isolated: Path, mfaenv: Mfaenv
+) -> None:
     require(shell)
     install_profile(isolated, user, "my prof")
     assert mfaenv("login", "-p", "my prof", "--token-code", CODE).code == 0  # cached: the pasted line asks nothing

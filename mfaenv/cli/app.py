@@ -24,8 +24,7 @@ from mfaenv.cli.options import (
     region_option,
     shell_option,
 )
-from mfaenv.errors import Exit, oneline
-from mfaenv.plan import plan_login
+from mfaenv.errors import oneline
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -165,6 +164,7 @@ def exec_cmd(**opts: Any) -> NoReturn:
       mfaenv exec admin                 (a shell with the session; `exit` returns)
     As in aws-vault, the first word is always PROFILE: in `mfaenv exec aws s3 ls`,
     aws is the profile. Put `--` before a command to run it with the default profile.
+    mfaenv's options go before the command; after it, every word is the command's.
     """
     raise click.exceptions.Exit(execute.exec_(click.get_current_context().meta["mfaenv.command"], **opts))
 

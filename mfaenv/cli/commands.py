@@ -55,7 +55,9 @@ def _refuse_terminal(shell: Shell, cmd: str, hint: str | None = None) -> None:
 
         if hint is None:
             hint = rc_hint(shell.alias, cmd.split()[1])
-        raise MfaenvError(f"stdout is a terminal, so nothing would be applied; run: {shell.usage(_typed(shell, cmd))}{hint}")
+        raise MfaenvError(
+            f"stdout is a terminal, so nothing would be applied; run: {shell.usage(_typed(shell, cmd))}{hint}"
+        )
 
 
 def _typed(shell: Shell, cmd: str) -> str:

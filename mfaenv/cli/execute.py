@@ -15,7 +15,16 @@ from mfaenv.cli import commands, output
 from mfaenv.errors import Exit, MfaenvError
 
 #: exec's options that take a value: the word after one is not the profile or the command.
-VALUE_OPTIONS = ("--profile", "-p", "--serial-number", "--token-code", "--token-command", "--duration", "-d", "--region")
+VALUE_OPTIONS = (
+    "--profile",
+    "-p",
+    "--serial-number",
+    "--token-code",
+    "--token-command",
+    "--duration",
+    "-d",
+    "--region",
+)
 
 
 def split(args: list[str]) -> tuple[list[str], list[str]]:
