@@ -36,7 +36,15 @@ class PipeClosed(Exception):
 
 
 class UnrepresentableValue(MfaenvError):
-    """A value the chosen shell cannot hold exactly (e.g. a newline in tcsh)."""
+    """A value the chosen shell cannot hold exactly (e.g. a newline in tcsh).
+
+    `why` says what is wrong with the value without naming a variable (`it holds a line break`),
+    for a message that names the variable itself.
+    """
+
+    def __init__(self, message: str, why: str = "") -> None:
+        super().__init__(message)
+        self.why = why or message
 
 
 def oneline(text: str) -> str:

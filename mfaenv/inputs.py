@@ -20,7 +20,7 @@ DEFAULT_MARGIN = 15 * 60
 
 # Pattern strings, compiled by `re` (and cached there) on first use: compiling
 # them all at import costs a cached login a few milliseconds for nothing.
-_DURATION = r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z"
+_DURATION = r"(?a)(?:(\d{1,9})d)?(?:(\d{1,9})h)?(?:(\d{1,9})m)?(?:(\d{1,9})s)?\Z"
 _CODE = r"[0-9]{6}\Z"
 _CODE_IN_TEXT = r"(?<![0-9])[0-9]{6}(?![0-9])"
 # STS SerialNumber: 9-256 characters of [\w+=/:,.@-].
@@ -31,12 +31,32 @@ _USER_ARN = r"arn:aws[\w-]*:iam::\d{12}:user/"
 _REGION = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\Z"
 
 
+#: The longest span any setting takes (a margin, a threshold): ten years. A span of a billion days
+#: would overflow the dates it is added to.
+MAX_SPAN = 10 * 365 * 86_400
+
+
+def number(text: str, digits: int = 9) -> int | None:
+    """`text` as a whole number if it is 1 to `digits` ASCII digits, else None.
+
+    Not str.isdigit() nor int() alone: both take '²' or '١٢', and int() of 5,000 digits raises.
+    """
+    if not text or len(text) > digits or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """`text` quoted for a message, cut short: a bad value may be pages long."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
+
+
 def parse_duration(text: str, *, root: bool = False, source: str = "--duration") -> int:
     """Seconds from `3600`, `15m`, `12h`, `1d12h`; range-checked for STS. `source` names where it came from."""
     try:
         seconds = parse_span(text, "duration")
     except MfaenvError:
-        raise MfaenvError(f"{source} {text!r} is not a number of seconds or a span like 15m, 12h, 1d12h") from None
+        raise MfaenvError(f"{source} {shown(text)} is not a number of seconds or a span like 15m, 12h, 1d12h") from None
     top = MAX_ROOT_DURATION if root else MAX_DURATION
     if not MIN_DURATION <= seconds <= top:
         who = "the root user" if root else "an IAM user"
@@ -47,15 +67,18 @@ def parse_duration(text: str, *, root: bool = False, source: str = "--duration")
 
 
 def parse_span(text: str, source: str) -> int:
-    """Seconds from `900`, `15m`, `1h30m` (no STS range): for margins and thresholds."""
+    """Seconds from `900`, `15m`, `1h30m` (no STS range, at most MAX_SPAN): for margins and thresholds."""
     t = text.strip().lower()
-    if t.isdigit():
-        return int(t)
-    m = re.match(_DURATION, t)
-    if not t or not m or not any(m.groups()):
-        raise MfaenvError(f"{source} {text!r} is not a number of seconds or a span like 15m, 1h30m")
-    d, h, mi, s = (int(g or 0) for g in m.groups())
-    return ((d * 24 + h) * 60 + mi) * 60 + s
+    seconds = number(t)
+    if seconds is None:
+        m = re.match(_DURATION, t)
+        if not t or not m or not any(m.groups()):
+            raise MfaenvError(f"{source} {shown(text)} is not a number of seconds or a span like 15m, 1h30m")
+        d, h, mi, s = (int(g or 0) for g in m.groups())
+        seconds = ((d * 24 + h) * 60 + mi) * 60 + s
+    if seconds > MAX_SPAN:
+        raise MfaenvError(f"{source} {shown(text)} is over 10 years; give a shorter span like 15m, 12h")
+    return seconds
 
 
 def margin(env: Mapping[str, str]) -> int:

@@ -33,6 +33,8 @@ REGION_VARS = ("AWS_REGION", "AWS_DEFAULT_REGION")
 REGION_MARK = "MFAENV_REGION"
 #: What `--region` replaced, restored on logout.
 SAVED_REGION = {name: f"MFAENV_SAVED_{name}" for name in REGION_VARS}
+#: What logout gives back, and the variable it gives it back from.
+RESTORED_FROM = {**MOVED_ASIDE, **SAVED_REGION}
 #: A shell holds an mfaenv session when one of these is set.
 MARKERS = ("MFAENV_PROFILE", "MFAENV_EXPIRES")
 

@@ -7,6 +7,8 @@ import enum
 from collections import namedtuple
 from collections.abc import Mapping
 
+from mfaenv.inputs import number
+
 
 class State(enum.IntEnum):
     """`mfaenv status` exit codes, for scripts and cron (README, "status")."""
@@ -39,8 +41,9 @@ def read(env: Mapping[str, str], now: dt.datetime, margin: int) -> Status:
     profile = shown(env.get("MFAENV_PROFILE", "")) or None
     expires, source = None, "none"
     epoch = env.get("MFAENV_EXPIRES", "")
-    if epoch.isascii() and epoch.isdigit() and len(epoch) <= 11:  # ASCII digits only; 11 reach year 5138
-        expires, source = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc), "MFAENV_EXPIRES"
+    seconds = number(epoch, 11)  # 11 digits reach year 5138
+    if seconds is not None:
+        expires, source = dt.datetime.fromtimestamp(seconds, dt.timezone.utc), "MFAENV_EXPIRES"
     elif env.get("AWS_CREDENTIAL_EXPIRATION") and env.get("AWS_ACCESS_KEY_ID"):
         try:
             expires = dt.datetime.fromisoformat(env["AWS_CREDENTIAL_EXPIRATION"].replace("Z", "+00:00"))

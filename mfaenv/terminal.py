@@ -53,9 +53,10 @@ def open_tty() -> Iterator[tuple[TextIO, TextIO] | None]:
 
 
 def ask(tty: tuple[TextIO, TextIO], question: str) -> str:
+    """The line typed after `question`, which is escaped as stderr is: it may name a profile or a path."""
     rd, wr = tty
     with _line_mode(rd):
-        wr.write(question)
+        wr.write(oneline(question))
         wr.flush()
         line = rd.readline()
     if not line:  # end of input (Ctrl-D)
@@ -137,11 +138,11 @@ def ask_hidden(tty: tuple[TextIO, TextIO], question: str) -> str:
     if os.name == "nt":
         import getpass
 
-        return getpass.getpass(question).strip()
+        return getpass.getpass(oneline(question)).strip()
     rd, wr = tty
     try:
         with _line_mode(rd, echo=False):
-            wr.write(question)
+            wr.write(oneline(question))
             wr.flush()
             line = rd.readline()
     finally:

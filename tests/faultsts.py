@@ -133,6 +133,12 @@ ANSWERS: dict[str, tuple[int, bytes]] = {
 #: `interval` seconds (each well within the read timeout), for as long as the
 #: client listens; huge-body sends `huge` bytes of chunked body as fast as it can.
 TRANSPORT = ("slow", "reset-mid-body", "close-without-answer", "trickle-headers", "trickle-body", "huge-body")
+#: Framing no HTTP server sends: a negative chunk size, a Content-Length of digits that are not
+#: ASCII ('²' is str.isdigit()); each followed by a good answer, so only the framing is wrong.
+FRAMING = {
+    "negative-chunk": b"Transfer-Encoding: chunked\r\n\r\n-5\r\n",
+    "superscript-length": b"Content-Length: \xb2\xb3\r\n\r\n",
+}
 
 
 class FaultSts:
@@ -142,7 +148,7 @@ class FaultSts:
         self.huge = huge
         self.sent = 0  # body bytes written by huge-body
         self.status, self.body = ANSWERS[answer if answer in ANSWERS else "ok"]
-        assert answer in ANSWERS or answer in TRANSPORT, answer
+        assert answer in ANSWERS or answer in TRANSPORT or answer in FRAMING, answer
         self.hits = 0
         self.url = ""
 
@@ -187,6 +193,11 @@ class FaultSts:
                     return
                 if fault.answer in ("trickle-headers", "trickle-body", "huge-body"):
                     fault.misbehave(self)
+                    return
+                if fault.answer in FRAMING:
+                    self.close_connection = True
+                    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n" + FRAMING[fault.answer]
+                    self.wfile.write(head + session_doc(SOON))
                     return
                 if fault.answer == "reset-mid-body":
                     self.send_response(200)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from mfaenv.errors import MfaenvError
+from mfaenv.inputs import number, shown
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -44,9 +45,10 @@ def setting(name: str, default: int, env: Mapping[str, str] | None = None) -> in
     value = (os.environ if env is None else env).get(name, "")
     if not value:
         return default
-    if not value.isdigit() or int(value) < 1:
-        raise MfaenvError(f"{name} must be a whole number of at least 1, not {value!r}")
-    return int(value)
+    n = number(value, 6)
+    if n is None or n < 1:
+        raise MfaenvError(f"{name} must be a whole number from 1 to 999999, not {shown(value)}")
+    return n
 
 
 def deadline(env: Mapping[str, str] | None = None) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 from mfaenv.aws.shapes import MAX_VALUE
 from mfaenv.errors import MfaenvError
+from mfaenv.inputs import shown
 from mfaenv.plan import Session
 
 
@@ -59,7 +60,10 @@ def _when(value: Any, source: str) -> dt.datetime | None:
     try:
         when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise MfaenvError(f"{source}: Expiration {value!r} is not an ISO 8601 time") from None
+        raise MfaenvError(f"{source}: Expiration {shown(str(value))} is not an ISO 8601 time") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)  # STS times are UTC
-    return when.astimezone(dt.timezone.utc)
+    try:
+        return when.astimezone(dt.timezone.utc)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC; 0001-01-01T00:30+01:00 in year 0
+        raise MfaenvError(f"{source}: Expiration {shown(str(value))} is outside years 1 to 9999 in UTC") from None

@@ -28,6 +28,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.parsers import ResponseParserError, ResponseParserFactory
 from urllib3 import exceptions as ux
 
+from mfaenv.inputs import number
+
 T = TypeVar("T")
 
 #: The largest answer read. STS answers are 1-3 KB, an STS or IAM error a few
@@ -112,16 +114,23 @@ def _capped_sender(http: Any) -> Callable[..., AWSResponse]:
 
 
 def _read(raw: Any) -> bytes:
-    declared = raw.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_ANSWER:
-        raise AnswerTooLarge
-    parts, size = [], 0
-    for part in raw.stream(_READ_SIZE, decode_content=False):
-        size += len(part)
-        if size > MAX_ANSWER:
-            raw.close()  # drop the connection rather than drain it
+    declared = raw.headers.get("Content-Length")
+    if declared is not None:
+        length = number(declared.strip(), 19)  # ASCII digits only: int() takes '١٢' and str.isdigit() '²'
+        if length is None:
+            raise ResponseParserError("bad Content-Length")
+        if length > MAX_ANSWER:
             raise AnswerTooLarge
-        parts.append(part)
+    parts, size = [], 0
+    try:
+        for part in raw.stream(_READ_SIZE, decode_content=False):
+            size += len(part)
+            if size > MAX_ANSWER:
+                raw.close()  # drop the connection rather than drain it
+                raise AnswerTooLarge
+            parts.append(part)
+    except ValueError:  # http.client's read of a negative chunk size, and framing like it
+        raise ResponseParserError("bad HTTP framing") from None
     return b"".join(parts)
 
 

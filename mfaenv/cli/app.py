@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from mfaenv import __version__
-from mfaenv.cli import commands, execute, info, keyapp, output
+from mfaenv.cli import commands, console, execute, info, keyapp, output
 from mfaenv.cli.options import (
     complete_hook_shells,
     complete_profiles,
@@ -218,3 +218,5 @@ def policy(user: str | None, max_age: str | None) -> None:
 # Keys off the disk (docs/keys.md): add, remove, rotate.
 for _command in (keyapp.add, keyapp.remove, keyapp.rotate):
     main.add_command(_command)
+# The console from the session (docs/console.md).
+main.add_command(console.command)

@@ -145,7 +145,7 @@ def logout(
     shell_name: str | None = None,
 ) -> None:
     from mfaenv import shells
-    from mfaenv.plan import plan_logout
+    from mfaenv.plan import RESTORED_FROM, plan_logout
 
     env = dict(os.environ)
     text = ""
@@ -154,7 +154,10 @@ def logout(
         _refuse_terminal(
             shell, "mfaenv logout", " (or add --no-env to only remove the profile)" if write_profile else None
         )
-        text = shell.render(plan_logout(env))
+        # The session goes even if a saved value cannot be given back (not UTF-8 in bash, a line break in tcsh).
+        text, left_out = shell.render_what_fits(plan_logout(env))
+        for name, why in left_out:
+            note(f"warning: logged out, but {name} was not restored from {RESTORED_FROM.get(name, '?')}: {why}")
     if write_profile:
         from pathlib import Path
 

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 
 
 def run(argv: list[str] | None = None) -> NoReturn:
+    # Started with `2>&-` or `<&-`: /dev/null in their place, as `2>/dev/null` would be. Else print(file=None)
+    # puts every message on stdout, and sys.stdin.isatty() raises. (A closed stdout: output.write says so.)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - open until the process exits
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull)  # noqa: SIM115
     args, debug = split_debug(sys.argv[1:] if argv is None else argv)
     try:
         code = _dispatch(args)

@@ -9,8 +9,48 @@ import os
 from collections.abc import Callable
 
 import click
+from click.shell_completion import BashComplete, add_completion_class
 
 from mfaenv.errors import MfaenvError
+
+# click's bash script inserts each candidate unquoted and globbed (`COMPREPLY+=($value)`), and its
+# `read` drops backslashes: a profile named `x$(cmd)` would complete to a line that runs cmd. This
+# one reads each line raw and inserts it quoted by bash itself (printf %q), unglobbed.
+_BASH_SOURCE = """\
+%(complete_func)s() {
+    local IFS=$'\\n' response completion type value
+    response=$(env COMP_WORDS="${COMP_WORDS[*]}" COMP_CWORD=$COMP_CWORD %(complete_var)s=bash_complete "$1")
+    while IFS= read -r completion; do
+        type=${completion%%%%,*} value=${completion#*,}
+        if [[ $type == dir ]]; then
+            COMPREPLY=()
+            compopt -o dirnames
+        elif [[ $type == file ]]; then
+            COMPREPLY=()
+            compopt -o default
+        elif [[ $type == plain ]]; then
+            printf -v value %%q "$value"
+            COMPREPLY+=("$value")
+        fi
+    done <<< "$response"
+    return 0
+}
+
+%(complete_func)s_setup() {
+    complete -o nosort -F %(complete_func)s %(prog_name)s
+}
+
+%(complete_func)s_setup;
+"""
+
+
+class QuotingBashComplete(BashComplete):
+    """click's bash completion, with candidates quoted for bash (every command's, profiles included)."""
+
+    source_template = _BASH_SOURCE
+
+
+add_completion_class(QuotingBashComplete, "bash")
 
 
 def complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
-from mfaenv.errors import PipeClosed, oneline
+from mfaenv.errors import MfaenvError, PipeClosed, oneline
 
 
 def now() -> dt.datetime:
@@ -27,11 +27,15 @@ def flush_notes() -> None:
 def write(text: str) -> None:
     flush_notes()
     # Bytes with \n line ends: a text stream would write \r\n on Windows.
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        raise MfaenvError("stdout is closed; run it with stdout open (a pipe, a file or /dev/null)")
     try:
         sys.stdout.buffer.write(text.encode("utf-8"))
         sys.stdout.buffer.flush()
     except BrokenPipeError:
         raise PipeClosed from None  # not an OSError, so click does not turn it into exit 1
+    except OSError as e:  # /dev/full, a closed or read-only descriptor: one line, never the text itself
+        raise MfaenvError(f"cannot write to stdout: {e.strerror or type(e).__name__}") from None
 
 
 def warn(message: str) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 
 from mfaenv import inputs
 from mfaenv.aws import iam, sts
-from mfaenv.errors import Exit, MfaenvError
+from mfaenv.errors import Exit, MfaenvError, oneline
 from mfaenv.store import roles, usedcodes
 from mfaenv.store.config import SourceProfile, read_profiles
 from mfaenv.terminal import ask, open_tty, run_token_command, say
@@ -151,11 +151,11 @@ def _pick(terminal: Terminal, devices: list[str]) -> str:
     except MfaenvError:
         raise MfaenvError(f"several MFA devices ({listing}); pass one with --serial-number") from None
     rd, wr = tty
-    wr.write("".join(f"  {i}) {d}\n" for i, d in enumerate(devices, 1)))
+    wr.write("".join(f"  {i}) {oneline(d)}\n" for i, d in enumerate(devices, 1)))
     for _ in range(CODE_ATTEMPTS):
-        answer = ask(tty, f"MFA device [1-{len(devices)}]: ").strip()
-        if answer.isdigit() and 1 <= int(answer) <= len(devices):
-            return devices[int(answer) - 1]
+        chosen = inputs.number(ask(tty, f"MFA device [1-{len(devices)}]: ").strip(), 3)
+        if chosen is not None and 1 <= chosen <= len(devices):
+            return devices[chosen - 1]
         wr.write(f"mfaenv: type a number from 1 to {len(devices)}\n")
     raise MfaenvError("no MFA device chosen; pass one with --serial-number")
 

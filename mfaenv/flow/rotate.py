@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from mfaenv import inputs
 from mfaenv.aws import iam, sts
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
@@ -112,6 +113,7 @@ class FileKeys:
 
 def rotate(env: Mapping[str, str], mfa_session: Callable[[str], Session], profile: str | None = None) -> None:
     """Rotate the profile's key; `mfa_session(profile)` logs in as `mfaenv login` would (the caller's options)."""
+    wait = _wait_setting(env)
     name = choose_profile(profile, env)
     source = keystore.attach(load_profile(name, env))
     keys = _keys_of(source, env)
@@ -174,7 +176,7 @@ def rotate(env: Mapping[str, str], mfa_session: Callable[[str], Session], profil
             )
         keys.put_pending(*pending)
     new_id, new_secret = pending
-    _wait_until_it_works(source, new_id, new_secret, owner, env)
+    _wait_until_it_works(source, new_id, new_secret, owner, wait)
     keys.promote(new_id, new_secret, current)
     dropped = _delete_old(source, session, user, current, ids, keys, folder)
     say(
@@ -221,9 +223,16 @@ def _keys_of(source: SourceProfile, env: Mapping[str, str]) -> KeyringKeys | Fil
     return FileKeys(source, Path(cred), values)
 
 
-def _wait_until_it_works(source: SourceProfile, key_id: str, secret: str, owner: str, env: Mapping[str, str]) -> None:
+def _wait_setting(env: Mapping[str, str]) -> int:
+    """MFAENV_ROTATE_WAIT, read before anything changes: a bad value must not stop a rotation halfway."""
     text = env.get("MFAENV_ROTATE_WAIT", "")
-    wait = int(text) if text.isdigit() else DEFAULT_WAIT
+    wait = inputs.number(text, 6) if text else DEFAULT_WAIT
+    if wait is None:
+        raise MfaenvError(f"MFAENV_ROTATE_WAIT must be whole seconds from 0 to 999999, not {inputs.shown(text)}")
+    return wait
+
+
+def _wait_until_it_works(source: SourceProfile, key_id: str, secret: str, owner: str, wait: int) -> None:
     probe = source._replace(access_key_id=key_id, secret_access_key=secret)
     deadline, delay = time.monotonic() + wait, 1.0
     while True:

@@ -62,6 +62,21 @@ class Shell:
         lines += [self.set_line(check_name(k), self.quote(check_value(k, v, self))) for k, v in change.set]
         return "".join(line + "\n" for line in lines)
 
+    def render_what_fits(self, change: EnvChange) -> tuple[str, list[tuple[str, str]]]:
+        """As render, leaving out each value to set that this shell cannot hold: (text, [(name, why)]).
+
+        For logout: a saved value that cannot be given back must not keep the session's keys in the shell.
+        """
+        left_out = []
+        for name, value in change.set:
+            try:
+                self.render(EnvChange(set=((name, value),)))
+            except UnrepresentableValue as e:
+                left_out.append((name, e.why))
+        names = {name for name, _ in left_out}
+        kept = EnvChange(change.unset, tuple(pair for pair in change.set if pair[0] not in names))
+        return self.render(kept), left_out
+
     def quote(self, value: str) -> str:
         """`value` as one literal word of this shell's language."""
         raise NotImplementedError
@@ -112,10 +127,14 @@ def check_name(name: str) -> str:
 
 def check_value(name: str, value: str, shell: Shell) -> str:
     """Refuse what no environment can hold: NUL, and text that is not Unicode."""
+    why = ""
     if "\0" in value:
-        raise UnrepresentableValue(f"the value of {name} holds a NUL character, which no environment variable can hold")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise UnrepresentableValue(f"the value of {name} is not valid Unicode text") from None
+        why = "holds a NUL character, which no environment variable can hold"
+    else:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            why = "is not valid Unicode text"
+    if why:
+        raise UnrepresentableValue(f"the value of {name} {why}", f"it {why}")
     return value

@@ -23,7 +23,8 @@ class Cmd(Shell):
             bad = sorted({c for c in value if not _SAFE.match(c)})
             shown = " ".join(repr(c) for c in bad[:5])
             raise UnrepresentableValue(
-                f"cmd cannot safely hold a value with {shown}; only letters, digits and + / = . _ : @ - space are allowed"
+                f"cmd cannot safely hold a value with {shown}; only letters, digits and + / = . _ : @ - space are allowed",
+                f"it holds {shown}, which cmd cannot safely hold",
             )
         return value
 

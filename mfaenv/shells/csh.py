@@ -15,7 +15,8 @@ class Tcsh(Shell):
         # `eval "`...`"` (the backquotes turn newlines into spaces).
         if "\n" in value or "\r" in value:
             raise UnrepresentableValue(
-                "tcsh/csh cannot hold a value with a line break; use another shell or `mfaenv exec`"
+                "tcsh/csh cannot hold a value with a line break; use another shell or `mfaenv exec`",
+                "it holds a line break, which tcsh/csh cannot hold",
             )
         if is_plain(value):
             return f"'{value}'"

@@ -15,6 +15,7 @@ import errno
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -70,12 +71,21 @@ def check_lock(path: str) -> None:
         raise MfaenvError(f"cannot use the lock file {path}: it belongs to uid {info.st_uid}, not to you; {fix}")
 
 
+#: In the name of every temp file replace() makes (`.credentials.mfaenv-k3j9x2.tmp`), so the clean-up
+#: below deletes only ours: a user's own `.credentials.backup.tmp` is not ours to delete.
+MARK = "mfaenv-"
+#: A temp file lives for the milliseconds of one write; one older than this was left by a writer
+#: that was killed before its rename.
+STALE = 60
+
+
 def drop_leftovers(target: Path) -> None:
-    # Temp files of a writer that was killed before its rename: we hold the
-    # lock, so no live writer owns one. They may hold keys: delete them.
-    for leftover in target.parent.glob(f".{target.name}.*.tmp"):
+    """Delete the temp files of writers killed before their rename: they may hold keys."""
+    now = time.time()
+    for leftover in target.parent.glob(f".{target.name}.{MARK}*.tmp"):
         with contextlib.suppress(OSError):
-            leftover.unlink()
+            if now - leftover.lstat().st_mtime > STALE:
+                leftover.unlink()
 
 
 def replace(target: Path, data: bytes, warn: Callable[[str], None], private: bool) -> None:
@@ -96,7 +106,7 @@ def replace(target: Path, data: bytes, warn: Callable[[str], None], private: boo
         umask = os.umask(0o077)
         os.umask(umask)
         mode = 0o666 & ~umask  # a new config file gets the mode any editor would give it
-    write_atomically(str(target), data, f".{target.name}.", mode)
+    write_atomically(str(target), data, f".{target.name}.{MARK}", mode)
 
 
 def write_atomically(path: str, data: bytes, prefix: str, mode: int = 0o600) -> None:

@@ -16,6 +16,7 @@ from collections import namedtuple
 from collections.abc import Mapping
 
 from mfaenv.errors import MfaenvError
+from mfaenv.inputs import number, shown
 
 #: STS AssumeRole limits (API reference): DurationSeconds 900 s to the role's
 #: MaxSessionDuration, itself at most 12 h; and 1 h for a role assumed with
@@ -172,12 +173,12 @@ def _role(name: str, values: Mapping[str, str]) -> Role:
     text = values.get("duration_seconds", "").strip()
     duration = None
     if text:
-        if not text.isdigit() or not MIN_ROLE_DURATION <= int(text) <= MAX_ROLE_DURATION:
+        duration = number(text, 6)
+        if duration is None or not MIN_ROLE_DURATION <= duration <= MAX_ROLE_DURATION:
             raise MfaenvError(
-                f"duration_seconds {text!r} of profile {name!r} must be whole seconds from "
+                f"duration_seconds {shown(text)} of profile {name!r} must be whole seconds from "
                 f"{MIN_ROLE_DURATION} to {MAX_ROLE_DURATION} (15m-12h)"
             )
-        duration = int(text)
     return Role(name, arn, external_id, session_name, duration)
 
 
