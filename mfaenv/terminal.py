@@ -33,7 +33,16 @@ _HIDDEN_PREFIXES = ("KEYRING_PROPERTY_",)
 
 @contextlib.contextmanager
 def open_tty() -> Iterator[tuple[TextIO, TextIO] | None]:
-    """(reader, writer) on the controlling terminal, or None if there is none."""
+    """(reader, writer) on the controlling terminal, or None if there is none.
+
+    None as well outside the main thread: the credential server (`exec --server`) renews
+    sessions in its threads while the user's command owns the terminal, so nothing there
+    may ask (a key file's passphrase, a code): it fails with the usual no-terminal message.
+    """
+    threads = sys.modules.get("threading")  # not imported: there is only the main thread
+    if threads is not None and threads.current_thread() is not threads.main_thread():
+        yield None
+        return
     try:
         if os.name == "nt":
             rd = open("CONIN$", encoding="utf-8")  # noqa: SIM115

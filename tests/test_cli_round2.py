@@ -309,9 +309,20 @@ def test_a_fresh_role_login_names_the_role_session(
     with TrustSts(moto_server, {ADMIN: Trust(mfa=True)}).running() as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL_STS", proxy.url)
         r = mfaenv("login", "admin", "--token-code", CODE, env={"TZ": "UTC"})
-    assert r.code == 0, r
-    expires = dt.datetime.fromisoformat(_statements(r.out)["AWS_CREDENTIAL_EXPIRATION"].replace("Z", "+00:00"))
-    assert r.err == f"mfaenv: new role session for admin, until {_until(expires, 'UTC')} (1h)\n"
+        assert r.code == 0, r
+        expires = dt.datetime.fromisoformat(_statements(r.out)["AWS_CREDENTIAL_EXPIRATION"].replace("Z", "+00:00"))
+        assert r.err == f"mfaenv: new role session for admin, until {_until(expires, 'UTC')} (1h)\n"
+        # A new role session from the cached MFA session: still one line, naming both.
+        assert mfaenv("clear", "admin").code == 0  # the role's sessions go, the MFA session of default stays
+        assert mfaenv("login", "default").code == 0
+        r = mfaenv("login", "admin", env={"TZ": "UTC"})
+        assert r.code == 0, r
+        expires = dt.datetime.fromisoformat(_statements(r.out)["AWS_CREDENTIAL_EXPIRATION"].replace("Z", "+00:00"))
+        assert re.fullmatch(
+            r"mfaenv: using the cached MFA session of default, 1[12]h\d\dm left, for a new role session of admin, "
+            rf"until {_until(expires, 'UTC')} \(1h\); no code needed\n",
+            r.err,
+        ), r.err
 
 
 # ---- 4. the README's credential_process line for a role ----

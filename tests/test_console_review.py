@@ -99,14 +99,17 @@ def test_a_hostile_endpoint_is_one_refusal_within_the_deadline(
 
 
 def test_a_huge_timeout_setting_still_gets_the_token() -> None:
-    """MFAENV_READ_TIMEOUT=99999999999: too long for a socket's timeout (OverflowError), not for the deadline."""
+    """The largest MFAENV_READ_TIMEOUT taken (999999 s) still reads the token; a longer one (an
+    OverflowError in a socket's timeout before numbers were bounded) is refused, naming the setting."""
 
     def answer(conn: socket.socket, stop: threading.Event) -> None:
         body = b'{"SigninToken": "tok"}'
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
 
     with raw_endpoint(answer) as url:
-        assert federation.get_signin_token(url, SESSION, None, {"MFAENV_READ_TIMEOUT": "99999999999"}) == "tok"
+        assert federation.get_signin_token(url, SESSION, None, {"MFAENV_READ_TIMEOUT": "999999"}) == "tok"
+        with pytest.raises(MfaenvError, match="MFAENV_READ_TIMEOUT must be a whole number"):
+            federation.get_signin_token(url, SESSION, None, {"MFAENV_READ_TIMEOUT": "99999999999"})
 
 
 def test_a_loopback_endpoint_is_reached_without_the_proxy(monkeypatch: pytest.MonkeyPatch, closed_port: int) -> None:

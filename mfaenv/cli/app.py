@@ -155,6 +155,11 @@ class _ExecCommand(click.Command):
 @profile_argument
 @login_options
 @region_option
+@click.option(
+    "--server",
+    is_flag=True,
+    help="Give COMMAND a credential endpoint instead of keys, renewed while it runs (docs/server.md).",
+)
 def exec_cmd(**opts: Any) -> NoReturn:
     """Run COMMAND with PROFILE's session in its environment only; no COMMAND: your shell ($SHELL).
 
@@ -165,6 +170,9 @@ def exec_cmd(**opts: Any) -> NoReturn:
     As in aws-vault, the first word is always PROFILE: in `mfaenv exec aws s3 ls`,
     aws is the profile. Put `--` before a command to run it with the default profile.
     mfaenv's options go before the command; after it, every word is the command's.
+
+    With --server, COMMAND gets a credential endpoint on 127.0.0.1 instead of keys,
+    and sessions are renewed for as long as it runs (beyond a role's 1 hour).
     """
     raise click.exceptions.Exit(execute.exec_(click.get_current_context().meta["mfaenv.command"], **opts))
 

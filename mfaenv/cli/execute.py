@@ -4,6 +4,7 @@ The grammar is aws-vault's: `exec [OPTIONS] [PROFILE] [-- COMMAND [ARGS]...]`.
 mfaenv's options and at most one PROFILE come first; the command starts after
 `--`, or else at the second word (`exec admin aws s3 ls`: the first word is
 always the profile, never the command). No command: the user's shell ($SHELL).
+With --server the program runs beside a credential endpoint (mfaenv.cli.server) instead.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ import sys
 
 from mfaenv.cli import commands, output
 from mfaenv.errors import Exit, MfaenvError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from mfaenv.plan import Session
 
 #: exec's options that take a value: the word after one is not the profile or the command.
 VALUE_OPTIONS = (
@@ -50,14 +55,10 @@ def split(args: list[str]) -> tuple[list[str], list[str]]:
     return head, []
 
 
-def child_env(env: dict[str, str], region: str | None = None, **opts: object) -> dict[str, str]:
-    """`env` with the session in it (cached or new), as `mfaenv login` would set it in a shell."""
-    from mfaenv import inputs
+def child_env(env: dict[str, str], session: Session, region: str | None = None) -> dict[str, str]:
+    """`env` with `session` in it, as `mfaenv login` would set it in a shell (stale variables removed)."""
     from mfaenv.plan import apply, plan_login
 
-    commands.one_profile(opts)
-    region = inputs.check_region(region, "--region") if region is not None else None
-    session = commands.session(env, **opts)  # type: ignore[arg-type]
     return apply(plan_login(session, env, region), env)
 
 
@@ -120,14 +121,22 @@ def check_profile(given: object, command: list[str], env: dict[str, str], profil
         ) from None
 
 
-def exec_(command: list[str], **opts: object) -> int:
-    """exec's body: the profile and the program checked, the session into the child's environment, the program."""
+def exec_(command: list[str], region: str | None = None, server: bool = False, **opts: object) -> int:
+    """exec's body: what was typed checked (no call yet), the session, then the program beside it."""
+    from mfaenv import inputs
+
     env = dict(os.environ)
     given = opts.get("profile_arg")
     commands.one_profile(opts)
+    region = inputs.check_region(region, "--region") if region is not None else None
     check_profile(given, command, env, opts.get("profile"))
     argv = program(command, env)
-    child = child_env(env, **opts)
+    session = commands.session(env, **opts)  # type: ignore[arg-type]
+    child = child_env(env, session, region)
     if not command:
-        output.note(f"opening {argv[0]} with the session of {child.get('MFAENV_PROFILE', '')}; `exit` ends it")
+        output.note(f"opening {argv[0]} with the session of {session.profile}; `exit` ends it")
+    if server:  # it says the notes once its endpoint is up
+        from mfaenv.cli import server as served
+
+        return served.run(tuple(argv), child, session, served.renewal(env, opts))
     return run_child(argv, child)

@@ -29,11 +29,16 @@ if TYPE_CHECKING:
 class LoginRequest(
     namedtuple(
         "LoginRequest",
-        "profile serial token_code token_command duration fresh",
-        defaults=(None, None, None, None, None, False),
+        "profile serial token_code token_command duration fresh ask margin",
+        defaults=(None, None, None, None, None, False, True, None),
     )
 ):
-    """What the user asked for; `fresh` skips the cache."""
+    """What the user asked for; `fresh` skips the cache.
+
+    `ask` False: nothing is asked on the terminal (the credential server's renewals run
+    beside the user's command): a code that a token command cannot give raises NeedsCode.
+    `margin` (seconds) replaces MFAENV_MARGIN for the cache lookups.
+    """
 
     __slots__ = ()
 
@@ -50,7 +55,7 @@ def login(req: LoginRequest, env: Mapping[str, str], now: dt.datetime, note: Cal
     """
     # Check what needs no network first, so a typo costs nothing.
     code = mfa.given_code(req.token_code)
-    margin = inputs.margin(env)
+    margin = inputs.margin(env) if req.margin is None else req.margin
     target = roles.resolve(choose_profile(req.profile, env), read_profiles(env))
     profile = keystore.attach(load_profile(target.source, env))
     configured = mfa.configured_serial(req, env, target, profile)
@@ -88,8 +93,9 @@ class Context:
         self.serial = serial
         self._req, self._target, self._source, self._code = req, target, source, code
         self._root = inputs.is_root_serial(serial) if serial else False
-        self._terminal = mfa.Terminal(stack)
+        self._terminal = mfa.Terminal(stack, req.ask)
         self.notes: list[str] = []  # said on stderr once the whole login has succeeded
+        self._via = ""  # the cached MFA session that signs the new role session, for made()
 
     def mfa_device(self) -> tuple[str, bool]:
         """The MFA device's serial (looked up in IAM if none is configured), and whether it is root's."""
@@ -105,6 +111,10 @@ class Context:
             mfa.refuse_reused(self.folder, serial, self._code, self.now)
             return self._code
         command = mfa.token_command(self._req, self.env, self._target, self._source)
+        if command is None and not self._req.ask:
+            # Named so the message says which login makes the session that is missing:
+            # the role's own for a role over 1 hour (`why` is set), else the source's MFA session.
+            raise mfa.NeedsCode(self._target.target if why else self._source.name)
         if command is None:
             self._code = mfa.ask_code(self._terminal, serial, self.folder, self.now, why)
         else:
@@ -131,15 +141,14 @@ class Context:
         left = span(int((session.expiration - self.now).total_seconds()))
         if signs is None:
             self.say(f"using the cached session for {name}, {left} left; --fresh for a new one")
-        else:
-            self.say(
-                f"using the cached MFA session of {name}, {left} left, for a new session of {signs}; no code needed"
-            )
+        else:  # said by made(), in the line about the role session it signs for
+            self._via = f"using the cached MFA session of {name}, {left} left, for a new "
 
-    def made(self, what: str, session: Session, why: str = "") -> None:
+    def made(self, kind: str, name: str, session: Session, why: str = "") -> None:
         """Say what STS just made, as hit() says what the cache gave: which session, until when, how long."""
         length = round((session.expiration - self.now).total_seconds() / 60) * 60
-        said = f"new {what}, until {until(session.expiration, self.now)} ({roles.span(max(length, 0))})"
+        end = f"until {until(session.expiration, self.now)} ({roles.span(max(length, 0))})"
+        said = f"{self._via}{kind} of {name}, {end}; no code needed" if self._via else f"new {kind} for {name}, {end}"
         self.say(f"{said}; {why}" if why else said)
 
     def say(self, text: str) -> None:

@@ -27,12 +27,27 @@ if TYPE_CHECKING:
 CODE_ATTEMPTS = 3
 
 
-class Terminal:
-    """Opens the terminal on first use, so a login with --token-code never needs one."""
+class NeedsCode(MfaenvError):
+    """A login that may not ask (the credential server's renewals) needs a new MFA code."""
 
-    def __init__(self, stack: contextlib.ExitStack) -> None:
+    def __init__(self, profile: str) -> None:
+        super().__init__(
+            f"a new session of profile {profile!r} needs an MFA code: run "
+            f"`mfaenv login --fresh --profile {profile}` in another terminal",
+            Exit.AUTH,
+        )
+        self.profile = profile
+
+
+class Terminal:
+    """Opens the terminal on first use, so a login with --token-code never needs one.
+
+    `ask` False: never opens it (the credential server asks nothing), as if there were none.
+    """
+
+    def __init__(self, stack: contextlib.ExitStack, ask: bool = True) -> None:
         self._stack = stack
-        self._tty: tuple[TextIO, TextIO] | None | bool = False
+        self._tty: tuple[TextIO, TextIO] | None | bool = False if ask else None
 
     def get(self, why: str) -> tuple[TextIO, TextIO]:
         if self._tty is False:

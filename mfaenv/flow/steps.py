@@ -41,7 +41,7 @@ if TYPE_CHECKING:
         def used(self, serial: str, code: str) -> None: ...
         def keep(self, write: object) -> None: ...
         def hit(self, name: str, session: Session, signs: str | None = None) -> None: ...
-        def made(self, what: str, session: Session, why: str = "") -> None: ...  # a session from STS: said
+        def made(self, kind: str, name: str, session: Session, why: str = "") -> None: ...  # a session from STS
         def say(self, text: str) -> None: ...  # a note for stderr, once the login has succeeded
 
 
@@ -96,7 +96,7 @@ class MfaSession:
             )
         ctx.used(serial, code)  # after the session: a write killed midway leaves the session's file, not this
         if self.signs is None:  # the session the login is for
-            ctx.made(f"MFA session for {src.name}", session)
+            ctx.made("MFA session", src.name, session)
         return session
 
 
@@ -180,7 +180,7 @@ class AssumeRole:
         if used is not None:
             ctx.used(*used)
         if self.top:
-            ctx.made(f"role session for {role.profile}", session, why)
+            ctx.made("role session", role.profile, session, why)
         return session
 
 
