@@ -31,6 +31,14 @@ class MfaenvError(Exception):
         self.code = code
 
 
+class CodeRejected(MfaenvError):
+    """STS refused the MFA code (wrong, or already used): someone at the terminal may type the next one."""
+
+
+class CodeMaybeSpent(MfaenvError):
+    """The answer to a request carrying the MFA code was lost: STS may have used the code, so it is never sent again."""
+
+
 class PipeClosed(Exception):
     """stdout's reader went away (`mfaenv ... | head -0`): exit 141, as a shell would."""
 

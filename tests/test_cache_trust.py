@@ -72,7 +72,7 @@ def test_a_fifo_in_our_own_folder_is_refused_not_waited_on(user: IamUser, mfaenv
     assert line == f"mfaenv: refusing the used-codes file {fifo}: it is not a regular file; delete it"
     fifo.unlink()
     assert mfaenv("login", "--token-code", CODE).code == 0
-    (entry,) = (p for p in sessions.iterdir() if p.name != "used-codes.json")
+    (entry,) = sessions.glob("[0-9a-f]*-*.json")  # not used-codes.json, nor the device's lock file
     entry.unlink()
     os.mkfifo(entry)  # a FIFO named like the entry a cached login opens
     line = mfaenv.fails("login", code=2)

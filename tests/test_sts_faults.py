@@ -19,9 +19,10 @@ AUTH, NETWORK, AWS = 3, 4, 5
         ("bad-code", AUTH, "STS rejected the MFA code: it is wrong, or was already used"),
         ("wrong-serial", AUTH, "could not validate the code against MFA device arn:aws:iam::123456789012:mfa/"),
         ("reused-code", AUTH, "STS rejected the MFA code: it is wrong, or was already used"),
-        ("slow", NETWORK, "did not answer in time; check the network and try again"),
-        ("reset-mid-body", NETWORK, "the connection failed"),
-        ("close-without-answer", NETWORK, "the connection failed"),
+        # The request carried the code: once it may have reached STS, the code may be spent (issue 20).
+        ("slow", NETWORK, "did not answer in time after the request with the MFA code was sent; the code may"),
+        ("reset-mid-body", NETWORK, "broke the connection before answering after the request with the MFA code"),
+        ("close-without-answer", NETWORK, "the code may have been used: wait for the next one"),
         ("session-creds", AUTH, "holds session credentials, and GetSessionToken needs long-term keys"),
         ("unknown-key", AUTH, "AWS does not know the access key of profile 'default'"),
         ("bad-signature", AUTH, "the secret key does not match the key id, or this machine's clock is off"),

@@ -48,9 +48,10 @@ class Signer:
             return self.source._replace(name=role.profile, region=region)
         return SourceProfile(role.profile, s.access_key_id, s.secret_access_key, None, region, {})
 
-    def client(self, role: roles.Role, region: str) -> Any:
+    def client(self, role: roles.Role, region: str, once: bool = False) -> Any:
         # A session signs with its own keys and token (make_client's mfa_session); else the long-term keys.
-        return make_client(self.source._replace(name=role.profile, region=region), "sts", self.session)
+        # `once`: the request carries an MFA code, so botocore must not resend it.
+        return make_client(self.source._replace(name=role.profile, region=region), "sts", self.session, once)
 
 
 def assume_role(
@@ -60,8 +61,8 @@ def assume_role(
     duration: int,
     mfa: tuple[str, str] | None,
     now: dt.datetime,
-) -> tuple[Session, str | None]:
-    """The role's session, and the assumed-role ARN STS reports (None if it sent none we trust).
+) -> tuple[Session, str]:
+    """The role's session, and the assumed-role ARN STS reports (checked: it names the role and session asked).
 
     mfa is (serial, code) when the long-term keys sign: then STS sees the MFA
     device and code in the request itself.
@@ -69,7 +70,7 @@ def assume_role(
     if signer.session is None and mfa is None:
         # The rule the whole design rests on: long-term keys never go to AssumeRole without MFA.
         raise AssertionError("AssumeRole with long-term keys needs SerialNumber and TokenCode")
-    client = signer.client(role, region)
+    client = signer.client(role, region, once=mfa is not None)
     params: dict[str, Any] = {"RoleArn": role.arn, "RoleSessionName": role.session_name, "DurationSeconds": duration}
     if role.external_id is not None:
         params["ExternalId"] = role.external_id
@@ -84,10 +85,32 @@ def assume_role(
     except Exception as e:  # noqa: BLE001 - every botocore failure is mapped to one line
         raise explain(e, client, signer, role, duration, mfa) from None
     # The credentials through the same shape checks as GetSessionToken's (mfaenv.aws.shapes).
-    session = sts.session_from_reply(reply, role.profile, now, limits.not_an_answer(client))
+    session = sts.session_from_reply(reply, role.profile, now, limits.not_an_answer(client), duration)
     user = reply.get("AssumedRoleUser")
     arn = user.get("Arn") if isinstance(user, dict) else None
-    return session, arn if isinstance(arn, str) and re.match(_ASSUMED_ARN, arn) else None
+    if not (isinstance(arn, str) and re.match(_ASSUMED_ARN, arn) and names_request(arn, role)):
+        # Another account's role (or another session) must not be used, nor cached, as this profile's.
+        got = f"names {printable(arn, 200)!r}" if isinstance(arn, str) else "names no assumed role"
+        raise MfaenvError(
+            f"STS's AssumeRole answer for {role.arn} (profile {role.profile!r}) {got}, not that role and "
+            f"session {role.session_name!r}; nothing was used or cached; check the endpoint (AWS_ENDPOINT_URL_STS)",
+            Exit.AWS,
+        )
+    return session, arn
+
+
+def names_request(assumed: str, role: roles.Role) -> bool:
+    """Whether an assumed-role ARN is the one STS gives for `role` and its session name.
+
+    arn:PARTITION:iam::ACCOUNT:role/PATH/NAME gives arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION;
+    IAM role names are unique without regard to case, so the name's case may differ from role_arn's.
+    """
+    _, partition, _, _, account, resource = role.arn.split(":", 5)  # roles.resolve checked its shape
+    head = f"arn:{partition}:sts::{account}:assumed-role/"
+    if not assumed.startswith(head) or assumed.count("/") != 2:
+        return False
+    name, session = assumed[len(head) :].split("/")
+    return name.lower() == resource.rsplit("/", 1)[-1].lower() and session == role.session_name
 
 
 def explain(

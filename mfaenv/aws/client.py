@@ -23,7 +23,12 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 
-def make_client(profile: SourceProfile, service: str, mfa_session: Session | None = None) -> Any:
+def make_client(profile: SourceProfile, service: str, mfa_session: Session | None = None, once: bool = False) -> Any:
+    """A client for `service`; `once` for a request that carries an MFA code: botocore never resends it.
+
+    A retry after a lost answer would send a code STS may already have spent, and
+    its "invalid code" would hide the network failure (mfaenv.aws.explain says so instead).
+    """
     import botocore.config
     from botocore.exceptions import BotoCoreError
 
@@ -36,7 +41,7 @@ def make_client(profile: SourceProfile, service: str, mfa_session: Session | Non
     config = botocore.config.Config(
         connect_timeout=setting("MFAENV_CONNECT_TIMEOUT", CONNECT_TIMEOUT),
         read_timeout=setting("MFAENV_READ_TIMEOUT", READ_TIMEOUT),
-        retries={"mode": "standard", "total_max_attempts": setting("MFAENV_MAX_ATTEMPTS", MAX_ATTEMPTS)},
+        retries={"mode": "standard", "total_max_attempts": 1 if once else setting("MFAENV_MAX_ATTEMPTS", MAX_ATTEMPTS)},
         user_agent_appid="mfaenv",
     )
     try:

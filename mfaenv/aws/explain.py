@@ -7,7 +7,7 @@ messages are cut to printable text, and any secret we sent is redacted.
 from __future__ import annotations
 
 from mfaenv.aws.limits import deadline, not_an_answer, service
-from mfaenv.errors import Exit, MfaenvError
+from mfaenv.errors import CodeMaybeSpent, CodeRejected, Exit, MfaenvError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 def explain(
     e: Exception, client: Any, profile: SourceProfile, op: str, secrets: tuple[str, ...] = (), serial: str = "?"
 ) -> Exception:
-    """One line that says what failed and what to do; never a secret."""
+    """One line that says what failed and what to do; never a secret.
+
+    `secrets` are what the request carried that no message may show; an MFA code among them
+    means the request went out once (client.make_client's `once`), and a lost answer may have spent it.
+    """
     from botocore import exceptions as bx
     from botocore.parsers import ResponseParserError
 
@@ -27,6 +31,22 @@ def explain(
 
     endpoint = client.meta.endpoint_url
     who = f"profile {profile.name!r} (key {profile.key_hint()})"
+    # Sent, then no answer: a timeout or a broken connection after the connection was made
+    # (botocore's ConnectionError family means the request never left).
+    lost = isinstance(e, (transport.DeadlinePassed, bx.HTTPClientError))
+    if lost and any(secrets):
+        how = (
+            f"did not finish answering within {deadline()} s"
+            if isinstance(e, transport.DeadlinePassed)
+            else "did not answer in time"
+            if isinstance(e, bx.ReadTimeoutError)
+            else "broke the connection before answering"
+        )
+        return CodeMaybeSpent(
+            f"{service(client)} at {endpoint} {how} after the request with the MFA code was sent; "
+            "the code may have been used: wait for the next one, and check the network",
+            Exit.NETWORK,
+        )
     if isinstance(e, transport.DeadlinePassed):
         return MfaenvError(
             f"{service(client)} at {endpoint} did not finish answering within {deadline()} s; check the network and try again",
@@ -53,7 +73,7 @@ def explain(
                 Exit.AUTH,
             )
         if "MultiFactorAuthentication failed" in msg or "invalid MFA one time pass code" in msg:
-            return MfaenvError(
+            return CodeRejected(
                 "STS rejected the MFA code: it is wrong, or was already used (AWS accepts each code once); "
                 "wait for the next code and try again",
                 Exit.AUTH,

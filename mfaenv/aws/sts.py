@@ -13,6 +13,7 @@ from mfaenv.aws.client import call, make_client
 from mfaenv.aws.limits import not_an_answer
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
+from mfaenv.store.roles import span
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def get_session_token(profile: SourceProfile, serial: str, code: str, duration: int, now: dt.datetime) -> Session:
-    client = make_client(profile, "sts")
+    client = make_client(profile, "sts", once=True)  # it carries the code: never resent
     reply = call(
         client,
         profile,
@@ -31,14 +32,19 @@ def get_session_token(profile: SourceProfile, serial: str, code: str, duration: 
         (code,),
         serial,
     )
-    return session_from_reply(reply, profile.name, now, not_an_answer(client))
+    return session_from_reply(reply, profile.name, now, not_an_answer(client), duration)
 
 
-#: GetSessionToken's longest session (129,600 s), plus an hour for clocks that disagree.
-LONGEST_SESSION = 129_600 + 3_600
+#: How much later than now + the asked duration an answer may end: twice the 5 minutes STS lets
+#: a signer's clock differ from its own (it refuses a request signed further off: "Signature
+#: expired ... - 5 min."), so an answer STS could have sent always fits, and 37 h for 1 h does not.
+SLACK = 600
 
 
-def session_from_reply(reply: dict[str, Any], profile: str, now: dt.datetime, not_an_answer: str) -> Session:
+def session_from_reply(
+    reply: dict[str, Any], profile: str, now: dt.datetime, not_an_answer: str, asked: int
+) -> Session:
+    """The answer's credentials, checked, ending no later than `asked` seconds from now (plus SLACK)."""
     creds = reply.get("Credentials")
     try:
         if not isinstance(creds, dict):
@@ -51,11 +57,13 @@ def session_from_reply(reply: dict[str, Any], profile: str, now: dt.datetime, no
             f"STS returned a session that expired at {session.expiration:%Y-%m-%d %H:%M:%S %Z}; check this machine's clock",
             Exit.AWS,
         )
-    if session.expiration > now + dt.timedelta(seconds=LONGEST_SESSION):
-        # No STS session lasts longer (GetSessionToken's 36 h); such a one would be cached forever.
+    # The clock now, not the login's start: a person may have taken minutes to type the code.
+    latest = max(now, dt.datetime.now(dt.timezone.utc)) + dt.timedelta(seconds=asked + SLACK)
+    if session.expiration > latest:
+        # Not what was asked for; cached, it would be served long after the session STS meant.
         raise MfaenvError(
-            f"STS returned a session that ends at {session.expiration:%Y-%m-%d %H:%M:%S %Z}, later than STS "
-            "allows; check the endpoint, and this machine's clock",
+            f"STS returned a session that ends at {session.expiration:%Y-%m-%d %H:%M:%S %Z}, later than the "
+            f"{span(asked)} session asked for allows; nothing was cached; check the endpoint, and this machine's clock",
             Exit.AWS,
         )
     return session

@@ -10,20 +10,22 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from mfaenv import inputs
-from mfaenv.errors import MfaenvError
+from mfaenv.errors import CodeMaybeSpent, CodeRejected, MfaenvError
 from mfaenv.flow import mfa, steps
 from mfaenv.plan import Session
 from mfaenv.status import span, until
-from mfaenv.store import cachedir, keystore, roles, usedcodes
+from mfaenv.store import cachedir, devlock, keystore, roles, usedcodes
 from mfaenv.store.config import SourceProfile, choose_profile, load_profile, read_profiles
 from mfaenv.terminal import say
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
-    pass
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 
 class LoginRequest(
@@ -94,6 +96,11 @@ class Context:
         self._req, self._target, self._source, self._code = req, target, source, code
         self._root = inputs.is_root_serial(serial) if serial else False
         self._terminal = mfa.Terminal(stack, req.ask)
+        self._typed = False  # the code was typed at the terminal: one STS refuses may be typed again
+        # Which STS the code goes to, for the device lock's name (another endpoint is another login).
+        self._endpoint = (
+            env.get("AWS_ENDPOINT_URL_STS") or env.get("AWS_ENDPOINT_URL") or source.settings.get("endpoint_url") or ""
+        )
         self.notes: list[str] = []  # said on stderr once the whole login has succeeded
         self._via = ""  # the cached MFA session that signs the new role session, for made()
 
@@ -117,10 +124,36 @@ class Context:
             raise mfa.NeedsCode(self._target.target if why else self._source.name)
         if command is None:
             self._code = mfa.ask_code(self._terminal, serial, self.folder, self.now, why)
+            self._typed = True
         else:
             self._code = mfa.code_from_command(*command, self.env)
             mfa.refuse_reused(self.folder, serial, self._code, self.now)
         return self._code
+
+    def with_code(self, serial: str, why: str, call: Callable[[str], T]) -> tuple[T, str]:
+        """(call(code), code) with this login's code; a code STS refuses is asked again, if a person typed it."""
+        while True:
+            code = self.code(serial, why)
+            try:
+                return call(code), code
+            except CodeRejected:
+                if not self._typed or self._terminal.asked >= mfa.CODE_ATTEMPTS:
+                    raise
+                self._terminal.tell("STS rejected that code: it is wrong, or was already used; type the next one")
+                self._code, self._typed = None, False
+            except CodeMaybeSpent:
+                self.used(serial, code)  # STS may hold it as used: this machine never sends it again
+                raise
+
+    @contextlib.contextmanager
+    def one_login(self, serial: str) -> Iterator[bool]:
+        """One fresh login per MFA device at a time (store.devlock); yields whether another came first,
+        in which case the caller looks in the cache again before asking for a code."""
+        if self.folder is None:
+            yield False
+            return
+        with devlock.held(self.folder, serial, self._endpoint, say) as waited:
+            yield waited
 
     def used(self, serial: str, code: str) -> None:
         """Remember a code STS accepted, so this machine never sends it again."""

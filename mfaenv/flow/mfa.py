@@ -48,6 +48,13 @@ class Terminal:
     def __init__(self, stack: contextlib.ExitStack, ask: bool = True) -> None:
         self._stack = stack
         self._tty: tuple[TextIO, TextIO] | None | bool = False if ask else None
+        self.asked = 0  # code questions so far: CODE_ATTEMPTS in all, malformed or refused by STS
+
+    def tell(self, text: str) -> None:
+        """A line for the person answering, on the terminal already open."""
+        _, wr = self.get("the MFA code")
+        wr.write(f"mfaenv: {text}\n")
+        wr.flush()
 
     def get(self, why: str) -> tuple[TextIO, TextIO]:
         if self._tty is False:
@@ -200,17 +207,15 @@ def code_from_command(command: str, source: str, env: Mapping[str, str]) -> str:
     return code
 
 
+_SIX_DIGITS = "the code is the 6 digits your MFA device shows"
+
+
 def ask_code(terminal: Terminal, serial: str, codes: str | None, now: dt.datetime, why: str = "") -> str:
     tty = terminal.get("the MFA code")
-    _, wr = tty
-    for _ in range(CODE_ATTEMPTS):
+    while terminal.asked < CODE_ATTEMPTS:
+        terminal.asked += 1
         code = inputs.check_code(ask(tty, f"MFA code for {serial}{why}: "))
         if code and usedcodes.used_at(codes, serial, code, now) is None:
             return code
-        wr.write(
-            "mfaenv: that code was already used; wait for the next one\n"
-            if code
-            else "mfaenv: the code is the 6 digits your MFA device shows\n"
-        )
-        wr.flush()
+        terminal.tell("that code was already used; wait for the next one" if code else _SIX_DIGITS)
     raise MfaenvError(f"no valid MFA code after {CODE_ATTEMPTS} tries")

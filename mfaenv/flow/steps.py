@@ -25,7 +25,11 @@ from mfaenv.store.config import SourceProfile
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
-    from typing import Protocol
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+    from typing import Protocol, TypeVar
+
+    T = TypeVar("T")
 
     class Context(Protocol):
         """What a step needs from the login around it (mfaenv.flow.login.Context)."""
@@ -38,6 +42,8 @@ if TYPE_CHECKING:
 
         def mfa_device(self) -> tuple[str, bool]: ...  # (serial, is the root user's)
         def code(self, serial: str, why: str = "") -> str: ...
+        def with_code(self, serial: str, why: str, call: Callable[[str], T]) -> tuple[T, str]: ...
+        def one_login(self, serial: str) -> AbstractContextManager[bool]: ...  # the device's lock
         def used(self, serial: str, code: str) -> None: ...
         def keep(self, write: object) -> None: ...
         def hit(self, name: str, session: Session, signs: str | None = None) -> None: ...
@@ -59,15 +65,23 @@ class MfaSession:
         self.signs: str | None = None  # the role profile this session signs for, if any
         self.label = f"the MFA session of profile {source.name!r}"
 
-    def credentials(self, ctx: Context) -> Session:
+    def cached(self, ctx: Context, serial: str | None, waited: bool = False) -> Session | None:
+        """The cached session, if one will do (after a wait for the device's lock, even under --fresh:
+        the session another login just made is as fresh as this one's would be)."""
         src = self.source
-        if ctx.folder is not None and ctx.reuse:
+        if ctx.folder is not None and (ctx.reuse or waited):
             # A duration the user set is only answered by a session made with it.
             wanted = self.duration if self.explicit is not None else None
-            hit = cache.lookup(ctx.folder, src.name, src.access_key_id, self.serial, ctx.now, ctx.margin, wanted)
+            hit = cache.lookup(ctx.folder, src.name, src.access_key_id, serial, ctx.now, ctx.margin, wanted)
             if hit:
                 ctx.hit(src.name, hit, self.signs)
                 return hit
+        return None
+
+    def credentials(self, ctx: Context) -> Session:
+        hit = self.cached(ctx, self.serial)
+        if hit:
+            return hit
         serial, root = ctx.mfa_device()
         duration = self.duration
         if root:
@@ -76,10 +90,20 @@ class MfaSession:
                 if self.explicit is not None
                 else min(duration, inputs.MAX_ROOT_DURATION)
             )
-        code = ctx.code(serial)
+        with ctx.one_login(serial) as waited:
+            # Another login of this device may have made the session meanwhile: then no code is needed.
+            hit = self.cached(ctx, serial, waited)
+            if hit:
+                return hit
+            return self._fetch(ctx, serial, duration)
+
+    def _fetch(self, ctx: Context, serial: str, duration: int) -> Session:
         from mfaenv.aws import sts
 
-        session = sts.get_session_token(src, serial, code, duration, ctx.now)
+        src = self.source
+        session, code = ctx.with_code(
+            serial, "", lambda code: sts.get_session_token(src, serial, code, duration, ctx.now)
+        )
         if ctx.folder is not None:
             folder = ctx.folder
             ctx.keep(
@@ -131,36 +155,54 @@ class AssumeRole:
         hops = ["\0".join((r.arn, r.session_name, r.external_id or "")) for r in self.path]
         return "\0".join(("role", *hops, policy))
 
-    def credentials(self, ctx: Context) -> Session:
-        from mfaenv.aws import assume
-
+    def cached(self, ctx: Context, waited: bool = False) -> Session | None:
         role, src = self.role, self.source
-        key = self.cache_key()
-        if ctx.folder is not None and ctx.reuse:
+        if ctx.folder is not None and (ctx.reuse or waited):
             wanted = self.duration if self.explicit else None
+            key = self.cache_key()
             hit = cache.lookup(ctx.folder, role.profile, src.access_key_id, key, ctx.now, ctx.margin, wanted, "role")
             if hit:
                 if self.top:
                     ctx.hit(role.profile, hit)
                 return hit
-        serial: str | None
-        if self.below is None:
-            serial, _ = ctx.mfa_device()
-            span = roles.span(self.duration)
-            code = ctx.code(serial, f" (a {span} session of {role.profile} takes its own code)")
-            signer = assume.Signer(src, None, f"the long-term keys of profile {src.name!r}")
-            session, arn = assume.assume_role(signer, role, self.region, self.duration, (serial, code), ctx.now)
-            used: tuple[str, str] | None = (serial, code)
-            why = (
-                f"{span} is over the 1-hour limit for roles assumed from an MFA session, so it was assumed "
-                f"with the long-term keys of {src.name!r} and an MFA code: one code per role session"
-            )
-        else:
+        return None
+
+    def credentials(self, ctx: Context) -> Session:
+        from mfaenv.aws import assume
+
+        role, src = self.role, self.source
+        hit = self.cached(ctx)
+        if hit:
+            return hit
+        if self.below is not None:
             signed_by = self.below.credentials(ctx)
             via = self.below.role.profile if isinstance(self.below, AssumeRole) else None
             signer = assume.Signer(src, signed_by, self.below.label, via)
             session, arn = assume.assume_role(signer, role, self.region, self.duration, None, ctx.now)
-            serial, used, why = ctx.serial, None, ""
+            return self._keep(ctx, session, arn, ctx.serial, None)
+        serial, _ = ctx.mfa_device()
+        with ctx.one_login(serial) as waited:  # the direct path spends a code: as MfaSession
+            hit = self.cached(ctx, waited)
+            if hit:
+                return hit
+            span = roles.span(self.duration)
+            signer = assume.Signer(src, None, f"the long-term keys of profile {src.name!r}")
+            (session, arn), code = ctx.with_code(
+                serial,
+                f" (a {span} session of {role.profile} takes its own code)",
+                lambda code: assume.assume_role(signer, role, self.region, self.duration, (serial, code), ctx.now),
+            )
+            why = (
+                f"{span} is over the 1-hour limit for roles assumed from an MFA session, so it was assumed "
+                f"with the long-term keys of {src.name!r} and an MFA code: one code per role session"
+            )
+            return self._keep(ctx, session, arn, serial, (serial, code), why)
+
+    def _keep(
+        self, ctx: Context, session: Session, arn: str, serial: str | None, used: tuple[str, str] | None, why: str = ""
+    ) -> Session:
+        """Cache the new role session (and remember the code it spent); say what was made, if the login is for it."""
+        role, src, key = self.role, self.source, self.cache_key()
         about = {
             "Kind": "role",
             "SourceProfile": src.name,
