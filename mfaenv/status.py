@@ -105,3 +105,26 @@ def until(expires: dt.datetime, now: dt.datetime) -> str:
     if (local.date() - today).days == 1:
         return f"{when} tomorrow"
     return f"{local:%a %d %b} {when}"
+
+
+def article(text: str) -> str:
+    """"a" or "an" before `text`, a length such as `8h` or `1h30m`, by how its number is said.
+
+    "an" before a vowel sound: 8, 80-89 and 800... ("eight..."), 11 and 18 alone or
+    leading a group of thousands ("eleven", "eighteen thousand"); "a" before the rest.
+    """
+    digits = text[: len(text) - len(text.lstrip("0123456789"))]
+    if not digits:
+        return "a"
+    lead = digits[: len(digits) % 3 or 3]  # the number said first: "18" of 18000, "800" of 800
+    return "an" if digits[0] == "8" or lead in ("11", "18") else "a"
+
+
+def cached_sessions(count: int, verb: str = "") -> str:
+    """The one spelling of a number of cached sessions: `no cached sessions`, `removed 1 cached session`, `2 cached sessions`.
+
+    `verb` (removed, forgot) goes before a count that is not zero.
+    """
+    if count == 0:
+        return "no cached sessions"
+    return f"{verb} {count} cached session".lstrip() + ("" if count == 1 else "s")

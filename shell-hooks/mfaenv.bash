@@ -50,9 +50,9 @@ mfaenv() {
 # bash 4 ranges follow the locale) reaches the prompt. Any other value shows
 # no segment. Not $EPOCHSECONDS: in bash 4, or once unset in bash 5, it is an
 # ordinary variable that the environment can set.
-_mfaenv_prompt() {
-    \builtin local _mfaenv_status=$? _mfaenv_now _mfaenv_left _mfaenv_warn=900 _mfaenv_text _mfaenv_colour=''
-    MFAENV_PS1=''
+_mfaenv_segment() {
+    \builtin local _mfaenv_status=$1 _mfaenv_now _mfaenv_left _mfaenv_warn=900 _mfaenv_text _mfaenv_colour='' _mfaenv_minutes
+    MFAENV_PS1='' _mfaenv_ok_expires=''
     [[ ${MFAENV_EXPIRES-} == [123456789]* && $MFAENV_EXPIRES != *[!0123456789]* && ${#MFAENV_EXPIRES} -le 12 ]] ||
         \builtin return "$_mfaenv_status"
     [[ -z ${MFAENV_PROFILE-} || ($MFAENV_PROFILE != *[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@+=,:/-]* && ${#MFAENV_PROFILE} -le 128) ]] ||
@@ -86,8 +86,40 @@ _mfaenv_prompt() {
         # \001 and \002 tell readline the escape takes no room on the line.
         MFAENV_PS1=$'\001\e['"${_mfaenv_colour}"$'m\002'"${MFAENV_PS1}"$'\001\e[0m\002'
     fi
+    if ((_mfaenv_left > 0)); then
+        # The text stays as it is until the minutes left change (the warning starts on a minute too).
+        _mfaenv_minutes=$((_mfaenv_left / 60))
+        _mfaenv_ok_since=$_mfaenv_now _mfaenv_ok_until=$((MFAENV_EXPIRES - (_mfaenv_minutes ? _mfaenv_minutes * 60 : 1)))
+        _mfaenv_ok_ps1=$MFAENV_PS1 _mfaenv_ok_profile=${MFAENV_PROFILE-} _mfaenv_ok_warn=${MFAENV_WARN-}
+        _mfaenv_ok_nocolour=${NO_COLOR:+1} _mfaenv_ok_expires=$MFAENV_EXPIRES
+    fi
     \builtin return "$_mfaenv_status"
 }
+
+# MFAENV_PS1 for this prompt. The checks in _mfaenv_segment cost more than the
+# rest, and the values change once a login, the text once a minute: so the
+# segment is computed again only when a value differs from the last ones that
+# passed (each compared alone and literally, so no mix of values can pass as
+# another) or the minute changed; else the text computed then is put back. The
+# memo (_mfaenv_ok_*) is this shell's own: emptied below as the hook loads, so
+# the environment cannot bring one.
+_mfaenv_prompt() {
+    \builtin local _mfaenv_status=$? _mfaenv_now
+    if [[ -z ${MFAENV_EXPIRES-} ]]; then # no session: nothing to check or show
+        MFAENV_PS1=''
+        \builtin return "$_mfaenv_status"
+    fi
+    if [[ -n $_mfaenv_ok_expires && ${MFAENV_EXPIRES-} == "$_mfaenv_ok_expires" && ${MFAENV_PROFILE-} == "$_mfaenv_ok_profile" && ${MFAENV_WARN-} == "$_mfaenv_ok_warn" && ${NO_COLOR:+1} == "$_mfaenv_ok_nocolour" ]]; then
+        \builtin printf -v _mfaenv_now '%(%s)T' -1
+        if ((_mfaenv_ok_since <= _mfaenv_now && _mfaenv_now <= _mfaenv_ok_until)); then
+            MFAENV_PS1=$_mfaenv_ok_ps1
+            \builtin return "$_mfaenv_status"
+        fi
+    fi
+    _mfaenv_segment "$_mfaenv_status"
+}
+\builtin unset _mfaenv_ok_expires _mfaenv_ok_profile _mfaenv_ok_warn _mfaenv_ok_nocolour _mfaenv_ok_ps1 _mfaenv_ok_since _mfaenv_ok_until
+_mfaenv_ok_expires='' _mfaenv_ok_profile='' _mfaenv_ok_warn='' _mfaenv_ok_nocolour='' _mfaenv_ok_ps1='' _mfaenv_ok_since=0 _mfaenv_ok_until=0
 
 # With MFAENV_AUTO_LOGIN=1, the first prompt after expiry logs in again, once
 # per expired session, asking for the code; Ctrl-C or a failure leaves the

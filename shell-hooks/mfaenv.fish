@@ -61,8 +61,35 @@ end
 # digits and `._@+=,:/-` the segment; any other value shows no segment.
 # A command substitution costs more than what runs in it, so there are two:
 # the clock's, and one for all the arithmetic; colours are written directly.
+# The checks and the arithmetic cost more than the rest, and the values change
+# once a login, the text once a minute: so the segment is computed again
+# (_mfaenv_segment) only when a value differs from the last ones that passed
+# (each compared alone and exactly, by `contains`) or the minute changed; else
+# the text computed then is printed. The memo _mfaenv_ok is this shell's own:
+# erased below as the hook loads, so the environment cannot bring one.
 function mfaenv_prompt --description 'Print the mfaenv prompt segment'
     set -l last $status
+    # No session: nothing to check or show.
+    test -n "$MFAENV_EXPIRES"; or return $last
+    if set -q _mfaenv_ok[9]
+        and contains -- "$MFAENV_EXPIRES" $_mfaenv_ok[1]
+        and contains -- "$MFAENV_PROFILE" $_mfaenv_ok[2]
+        and contains -- "$MFAENV_WARN" $_mfaenv_ok[3]
+        and contains -- "$NO_COLOR" $_mfaenv_ok[4]
+        and _mfaenv_read_clock
+        and test "$_mfaenv_now[1]" = $_mfaenv_ok[5] -a "$_mfaenv_now[2]" -ge $_mfaenv_ok[6] -a "$_mfaenv_now[2]" -le $_mfaenv_ok[7]
+        _mfaenv_print $_mfaenv_ok[8] $_mfaenv_ok[9]
+        return $last
+    end
+    _mfaenv_segment $last
+end
+# Global and not exported: it shadows any universal or inherited one.
+set -e -g _mfaenv_ok
+set -gu _mfaenv_ok
+
+function _mfaenv_segment
+    set -l last $argv[1]
+    set -g _mfaenv_ok
     set -l profile "$MFAENV_PROFILE"
     test -n "$profile"; or set profile '?'
     string match -qr '^[1-9][0-9]{0,11}\z' -- "$MFAENV_EXPIRES"
@@ -93,14 +120,24 @@ function mfaenv_prompt --description 'Print the mfaenv prompt segment'
     if test $n[1] -gt 0 -a $n[4] -lt $warn
         set colour yellow
     end
-    if test -n "$colour" -a -z "$NO_COLOR"
-        set_color $colour
-        printf '%s' "aws:$profile $text"
+    if test $n[1] -gt 0
+        # The text stays as it is until the minutes left change (the warning starts on a minute too):
+        # while the clock's second part stays within these bounds and its first does not change.
+        set -l until (math "$MFAENV_EXPIRES - max(1, 60 * floor(($left) / 60)) - $_mfaenv_now[1]")
+        set -g _mfaenv_ok "$MFAENV_EXPIRES" "$MFAENV_PROFILE" "$MFAENV_WARN" "$NO_COLOR" $_mfaenv_now[1] $_mfaenv_now[2] $until "aws:$profile $text" "$colour"
+    end
+    _mfaenv_print "aws:$profile $text" "$colour"
+    return $last
+end
+
+function _mfaenv_print
+    if test -n "$argv[2]" -a -z "$NO_COLOR"
+        set_color $argv[2]
+        printf '%s' $argv[1]
         set_color normal
     else
-        printf '%s' "aws:$profile $text"
+        printf '%s' $argv[1]
     end
-    return $last
 end
 
 # With MFAENV_AUTO_LOGIN=1, the first prompt after expiry logs in again, once

@@ -45,12 +45,37 @@ function mfaenv() {
 # name of letters, digits and `._@+=,:/-` the prompt (so no `%`, which prompts
 # expand); any other value shows no segment. The tests are inline: a function
 # call costs more than they do.
+# MFAENV_PS1 for this prompt. The checks in _mfaenv_segment cost more than the
+# rest, and the values change once a login, the text once a minute: so the
+# segment is computed again only when a value differs from the last ones that
+# passed (each compared alone and literally, so no mix of values can pass as
+# another) or the minute changed; else the text computed then is put back. The
+# memo (_mfaenv_ok_*) is this shell's own: emptied below as the hook loads, so
+# the environment cannot bring one. The clock is read here only from the
+# datetime module (its EPOCHSECONDS is "special"), as _mfaenv_segment checked.
 function _mfaenv_prompt() {
     \builtin local _mfaenv_status=$?
-    # zsh's own option defaults here, whatever the user set (ksharrays, octalzeroes...).
+    if [[ -z ${MFAENV_EXPIRES-} ]]; then # no session: nothing to check or show
+        typeset -g MFAENV_PS1=''
+        \builtin return $_mfaenv_status
+    fi
+    if [[ -n $_mfaenv_ok_expires && ${MFAENV_EXPIRES-} == "$_mfaenv_ok_expires" && ${MFAENV_PROFILE-} == "$_mfaenv_ok_profile" && ${MFAENV_WARN-} == "$_mfaenv_ok_warn" && ${NO_COLOR:+1} == "$_mfaenv_ok_nocolour" && ${(t)EPOCHSECONDS-} == *special* ]]; then
+        if (( _mfaenv_ok_since <= EPOCHSECONDS && EPOCHSECONDS <= _mfaenv_ok_until )); then
+            MFAENV_PS1=$_mfaenv_ok_ps1
+            \builtin return $_mfaenv_status
+        fi
+    fi
+    _mfaenv_segment $_mfaenv_status
+}
+\builtin unset _mfaenv_ok_expires _mfaenv_ok_profile _mfaenv_ok_warn _mfaenv_ok_nocolour _mfaenv_ok_ps1 _mfaenv_ok_since _mfaenv_ok_until
+typeset -g _mfaenv_ok_expires='' _mfaenv_ok_profile='' _mfaenv_ok_warn='' _mfaenv_ok_nocolour='' _mfaenv_ok_ps1=''
+typeset -g _mfaenv_ok_since=0 _mfaenv_ok_until=0
+
+function _mfaenv_segment() {
+    \builtin local _mfaenv_status=$1
     \builtin emulate -L zsh
-    \builtin local _mfaenv_now _mfaenv_left _mfaenv_warn=900 _mfaenv_text _mfaenv_colour=''
-    typeset -g MFAENV_PS1=''
+    \builtin local _mfaenv_now _mfaenv_left _mfaenv_warn=900 _mfaenv_text _mfaenv_colour='' _mfaenv_minutes
+    typeset -g MFAENV_PS1='' _mfaenv_ok_expires=''
     [[ ${MFAENV_EXPIRES-} == [1-9]* && $MFAENV_EXPIRES != *[^0-9]* && ${#MFAENV_EXPIRES} -le 12 ]] ||
         \builtin return $_mfaenv_status
     [[ -z ${MFAENV_PROFILE-} || ( $MFAENV_PROFILE != *[^A-Za-z0-9._@+=,:/-]* && ${#MFAENV_PROFILE} -le 128 ) ]] ||
@@ -89,6 +114,14 @@ function _mfaenv_prompt() {
     MFAENV_PS1="aws:${MFAENV_PROFILE:-?} ${_mfaenv_text}"
     if [[ -n $_mfaenv_colour && -z ${NO_COLOR-} ]]; then
         MFAENV_PS1="%F{${_mfaenv_colour}}${MFAENV_PS1}%f"
+    fi
+    if (( _mfaenv_left > 0 )); then
+        # The text stays as it is until the minutes left change (the warning starts on a minute too).
+        _mfaenv_minutes=$(( _mfaenv_left / 60 ))
+        typeset -g _mfaenv_ok_since=$_mfaenv_now
+        typeset -g _mfaenv_ok_until=$(( MFAENV_EXPIRES - (_mfaenv_minutes ? _mfaenv_minutes * 60 : 1) ))
+        typeset -g _mfaenv_ok_ps1=$MFAENV_PS1 _mfaenv_ok_profile=${MFAENV_PROFILE-} _mfaenv_ok_warn=${MFAENV_WARN-}
+        typeset -g _mfaenv_ok_nocolour=${NO_COLOR:+1} _mfaenv_ok_expires=$MFAENV_EXPIRES
     fi
     \builtin return $_mfaenv_status
 }

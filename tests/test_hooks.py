@@ -774,3 +774,84 @@ def test_cmd_wrapper_looks_past_debug() -> None:
     src = (HOOK_DIR / "mfaenv.cmd").read_bytes().decode()
     assert 'if /i "%~1"=="--debug" set "_mfaenv_verb=%~2"\r\n' in src
     assert 'if /i "%_mfaenv_verb%"=="login" goto apply\r\n' in src
+
+
+# ---- the prompt's memo: checks run when a value changes, never skipped for a new value ----
+
+#: In one shell: a good session, then each hostile value in turn (each after the good one
+#: passed again), printing the segment after each prompt.
+MEMO_SCRIPT = {
+    "bash": 'source "$HOOK"; p() { _mfaenv_prompt; printf "[%s]" "$MFAENV_PS1"; }; for v in "$@"; do '
+    "MFAENV_EXPIRES=$GOOD; MFAENV_PROFILE=work; p; p; MFAENV_EXPIRES=$v; p; "
+    'MFAENV_EXPIRES=$GOOD; p; MFAENV_PROFILE=$v; p; echo; done',
+    "zsh": 'source "$HOOK"; p() { _mfaenv_prompt; printf "[%s]" "$MFAENV_PS1"; }; for v in "$@"; do '
+    "MFAENV_EXPIRES=$GOOD; MFAENV_PROFILE=work; p; p; MFAENV_EXPIRES=$v; p; "
+    'MFAENV_EXPIRES=$GOOD; p; MFAENV_PROFILE=$v; p; echo; done',
+    "fish": 'source "$HOOK"; function p; printf "[%s]" (mfaenv_prompt); end; for v in $argv; '
+    "set -gx MFAENV_EXPIRES $GOOD; set -gx MFAENV_PROFILE work; p; p; set -gx MFAENV_EXPIRES $v; p; "
+    "set -gx MFAENV_EXPIRES $GOOD; p; set -gx MFAENV_PROFILE $v; p; echo; end",
+}
+
+
+def _memo_run(shell: str, tmp_path: Path, values: list[str], env: dict[str, str] | None = None) -> list[str]:
+    require(shell)
+    work = tmp_path / "cwd"
+    work.mkdir(exist_ok=True)
+    if shell == "fish":
+        argv = ["fish", "-c", MEMO_SCRIPT[shell], "--", *values]  # fish -c takes $argv after the script
+    else:
+        argv = [shell, "-c", MEMO_SCRIPT[shell], shell, *values]
+    full_env = {**os.environ, "HOOK": str(HOOK_DIR / f"mfaenv.{shell}"), "GOOD": _at(42750), "NO_COLOR": "1"}
+    p = subprocess.run(argv, capture_output=True, text=True, env={**full_env, **(env or {})}, cwd=work, timeout=120)
+    assert list(work.iterdir()) == [], f"{shell} ran a command"
+    assert (p.returncode, p.stderr) == (0, ""), p
+    return p.stdout.splitlines()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_a_hostile_value_after_a_good_one_is_still_refused(shell: str, tmp_path: Path) -> None:
+    """The memo of the last good values lets nothing else through: each new value is checked."""
+    values = [v for v in HOSTILE if "\n" not in v and v]  # one argument each, through argv
+    lines = _memo_run(shell, tmp_path, values)
+    assert len(lines) == len(values)
+    for value, line in zip(values, lines):
+        profile = f"[aws:{value} 11h52m]" if NAME.fullmatch(value) else "[]"
+        # Good twice (the second from the memo), the hostile expiry, good again, the hostile profile.
+        assert line == f"[aws:work 11h52m][aws:work 11h52m][][aws:work 11h52m]{profile}", value
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_a_memo_from_the_environment_is_not_believed(shell: str, tmp_path: Path) -> None:
+    bad = "a[$(touch PWN)]"
+    planted = {
+        "_mfaenv_ok_expires": bad,
+        "_mfaenv_ok_profile": "work",
+        "_mfaenv_ok_warn": "",
+        "_mfaenv_ok_nocolour": "1",
+        "_mfaenv_ok_ps1": "aws:planted",
+        "_mfaenv_ok_since": "0",
+        "_mfaenv_ok_until": "9" * 12,
+        "_mfaenv_ok": f"{bad} work  1 0 0 999999999999 aws:planted",
+        "MFAENV_EXPIRES": bad,
+        "MFAENV_PROFILE": "work",
+    }
+    assert _segment_with(shell, tmp_path, planted) == ""
+
+
+MINUTE_SCRIPT = {
+    "bash": 'source "$HOOK"; printf -v now "%(%s)T" -1; MFAENV_EXPIRES=$((now + 3602)); '
+    '_mfaenv_prompt; printf "[%s]" "$MFAENV_PS1"; sleep 3; _mfaenv_prompt; printf "[%s]" "$MFAENV_PS1"',
+    "zsh": 'source "$HOOK"; MFAENV_EXPIRES=$((EPOCHSECONDS + 3602)); '
+    '_mfaenv_prompt; printf "[%s]" "$MFAENV_PS1"; sleep 3; _mfaenv_prompt; printf "[%s]" "$MFAENV_PS1"',
+    "fish": 'source "$HOOK"; set -gx MFAENV_EXPIRES (math (date +%s) + 3602); '
+    'printf "[%s]" (mfaenv_prompt); sleep 3; printf "[%s]" (mfaenv_prompt)',
+}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_remembered_text_changes_with_the_minute(shell: str, tmp_path: Path) -> None:
+    require(shell)
+    env = {**os.environ, "HOOK": str(HOOK_DIR / f"mfaenv.{shell}"), "MFAENV_PROFILE": "work", "NO_COLOR": "1"}
+    p = subprocess.run([shell, "-c", MINUTE_SCRIPT[shell]], capture_output=True, text=True, env=env, timeout=60)
+    assert (p.returncode, p.stderr) == (0, ""), p
+    assert p.stdout == "[aws:work 1h00m][aws:work 59m]"

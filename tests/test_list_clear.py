@@ -38,7 +38,7 @@ def test_list_shows_every_session_and_the_one_this_shell_holds(
     assert r.code == 0, r
     sessions, keys = r.out.split("\n\n")
     lines = sessions.splitlines()
-    assert lines[0].split() == ["PROFILE", "SESSION", "KEY", "ENDS", "(UTC)", "LEFT"]
+    assert lines[0].split() == ["PROFILE", "SESSION", "LENGTH", "KEY", "ENDS", "(UTC)", "LEFT"]
     rows = {line.split()[1] if line.startswith("*") else line.split()[0]: line for line in lines[1:-1]}
     assert rows["default"].startswith("*") and f"MFA {user.serial}" in rows["default"]
     assert f"{user.key_id[:4]}...{user.key_id[-4:]}" in rows["default"]
@@ -84,11 +84,11 @@ def test_damaged_and_foreign_entries_are_shown_never_used_and_cleared(
     assert f"{loose.name}: refused: its mode is -rw-r--r--" in out
     # clear PROFILE takes only what is readably that profile's; clear takes everything of ours.
     r = mfaenv("clear", "default")
-    assert r.err == "mfaenv: removed 1 cached session(s) of profile default\n"
+    assert r.err == "mfaenv: removed 1 cached session of profile default\n"
     assert not entry.exists() and damaged.exists() and loose.exists()
     (_sessions(isolated) / "notes.txt").write_text("not ours")
     r = mfaenv("clear")
-    assert r.err == "mfaenv: removed 2 cached session(s) in all\n"
+    assert r.err == "mfaenv: removed 2 cached sessions\n"
     assert _entries(isolated) == []
     assert (_sessions(isolated) / "notes.txt").exists()
     assert mfaenv("list").out.startswith("no cached sessions\n\n")
@@ -99,6 +99,6 @@ def test_clear_of_an_unknown_profile_names_the_known_ones(user: IamUser, mfaenv:
     r = mfaenv("clear", "defualt")
     assert r.code == 0
     assert r.err.splitlines() == [
-        "mfaenv: removed 0 cached session(s) of profile defualt",
+        "mfaenv: no cached sessions of profile defualt",
         "mfaenv: the AWS files have no profile 'defualt' either; known profiles: default",
     ]

@@ -233,9 +233,12 @@ def test_long_role_session_goes_direct_with_a_code(
     # Cached as its own entry: the same request again makes no call and needs no code.
     assert mfaenv("login", "--profile", profile, *args).code == 0
     assert len(sts.calls) == 1
-    # ... and the 1-hour path does not take it for its own.
+    # A plain login takes it too (the session with the most time left, issue 20); an explicit 1h
+    # is its own session, made on the 1-hour path beside it.
     if profile == "prod-admin":
-        assert mfaenv("login", "--profile", profile, "--token-code", "112233").code == 0
+        assert mfaenv("login", "--profile", profile).code == 0
+        assert len(sts.calls) == 1
+        assert mfaenv("login", "--profile", profile, "--duration", "1h", "--token-code", "112233").code == 0
         assert sts.actions()[1:] == ["GetSessionToken", "AssumeRole"]
 
 
@@ -247,7 +250,7 @@ def test_long_role_session_asks_for_its_code_on_the_terminal(sts: TrustSts, user
         encoding="utf-8",
         timeout=60,
     )
-    child.expect_exact(f"MFA code for {user.serial} (a 8h session of long-admin takes its own code): ")
+    child.expect_exact(f"MFA code for {user.serial} (an 8h session of long-admin takes its own code): ")
     child.send(f"{CODE}\r")
     child.expect_exact("one code per role session")
     child.expect_exact("profile=long-admin")
@@ -440,17 +443,17 @@ def test_logout_forget_covers_role_sessions(sts: TrustSts, mfaenv: Mfaenv, isola
     assert mfaenv("login", "--profile", "prod-admin", "--token-code", CODE).code == 0
     assert mfaenv("login", "--profile", "audit").code == 0
     r = mfaenv("logout", "--forget", env={"MFAENV_PROFILE": "prod-admin"})
-    assert "forgot 1 cached session(s) of profile prod-admin" in r.err, r
+    assert "forgot 1 cached session of profile prod-admin" in r.err, r
     assert "the MFA session of profile work still renews prod-admin without a code" in r.err
     assert {d["Profile"] for d in _entries(isolated)} == {"work", "audit"}
     # Forgetting the source forgets the role sessions made from it too.
     r = mfaenv("logout", "--forget", "--profile", "work")
-    assert "forgot 2 cached session(s) of profile work" in r.err, r
+    assert "forgot 2 cached sessions of profile work" in r.err, r
     assert _entries(isolated) == []
     # `mfaenv clear work` likewise.
     assert mfaenv("login", "--profile", "audit", "--token-code", "202122").code == 0
     r = mfaenv("clear", "work")
-    assert "removed 2 cached session(s) of profile work" in r.err, r
+    assert "removed 2 cached sessions of profile work" in r.err, r
     assert _entries(isolated) == []
 
 
@@ -539,7 +542,8 @@ def test_trust_policy_refusals_are_one_line(
     ("answer", "code", "words"),
     [
         ("expired-token", 3, "STS no longer accepts the MFA session of profile 'work', which signs AssumeRole of role"),
-        ("unknown-key", 3, "STS no longer accepts the MFA session of profile 'work'"),
+        # --fresh on the role would use the same MFA session again: the line renews the signer.
+        ("unknown-key", 3, "(InvalidClientTokenId); renew it with `mfaenv login --fresh --profile work`, then log in to prod-admin again"),
         ("throttled", 5, "is throttling requests"),
         ("garbage", 5, "answered with something that is not an STS response"),
         ("truncated", 5, "answered with something that is not an STS response"),
@@ -547,13 +551,19 @@ def test_trust_policy_refusals_are_one_line(
     ],
 )
 def test_role_renewal_against_a_failing_sts_is_one_line(
-    sts: TrustSts, mfaenv: Mfaenv, answer: str, code: int, words: str
+    sts: TrustSts, mfaenv: Mfaenv, isolated: Path, answer: str, code: int, words: str
 ) -> None:
     from tests.faultsts import FaultSts
 
-    assert mfaenv("login", "--profile", "work", "--token-code", CODE).code == 0
+    config = isolated / ".aws" / "config"
+    # Each profile names its endpoint: the MFA session is cached for work's, the role's goes wrong.
+    config.write_text(config.read_text().replace("[profile work]\n", f"[profile work]\nendpoint_url = {sts.url}\n"))
+    env: dict[str, str | None] = {"AWS_ENDPOINT_URL_STS": None}
+    assert mfaenv("login", "--profile", "work", "--token-code", CODE, env=env).code == 0
     with FaultSts(answer).running() as fault:
-        env = {"AWS_ENDPOINT_URL_STS": fault.url, "MFAENV_READ_TIMEOUT": "1"}
+        text = config.read_text()
+        config.write_text(text.replace("[profile prod-admin]\n", f"[profile prod-admin]\nendpoint_url = {fault.url}\n"))
+        env["MFAENV_READ_TIMEOUT"] = "1"
         line = mfaenv.fails("login", "--profile", "prod-admin", code=code, env=env)
     assert words in line and fault.hits >= 1
 

@@ -63,7 +63,7 @@ def test_fresh_forget_rotation_and_margin_call_sts(
         assert mfaenv("login", "--token-code", "700003", env={**env, "MFAENV_MARGIN": "13h"}).code == 0
         assert len(rec.requests) == 3
         r = mfaenv("logout", "--forget", env={**env, "MFAENV_PROFILE": "default"})
-        assert "forgot 1 cached session(s) of profile default" in r.err
+        assert "forgot 1 cached session of profile default" in r.err
         assert _cache_entries(isolated) == []
         mfaenv.fails("login", code=2, env=env)  # nothing cached: needs a code again
         assert mfaenv("login", "--token-code", "700004", env=env).code == 0

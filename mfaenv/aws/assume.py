@@ -15,6 +15,7 @@ from mfaenv.aws.explain import explain as explain_error
 from mfaenv.aws.explain import printable, redact
 from mfaenv.errors import Exit, MfaenvError
 from mfaenv.plan import Session
+from mfaenv.status import article
 from mfaenv.store import roles
 from mfaenv.store.config import SourceProfile
 
@@ -76,10 +77,9 @@ def assume_role(
         params["ExternalId"] = role.external_id
     if mfa is not None:
         params["SerialNumber"], params["TokenCode"] = mfa
-    from mfaenv.aws import transport
 
     try:
-        reply = transport.within(limits.deadline(), lambda: client.assume_role(**params))
+        reply = limits.within(limits.deadline(), lambda: client.assume_role(**params))
     except MfaenvError:
         raise
     except Exception as e:  # noqa: BLE001 - every botocore failure is mapped to one line
@@ -130,7 +130,8 @@ def explain(
             return MfaenvError(_denied(msg, what, signer, role), Exit.AUTH)
         if kind == "ValidationError" and "role chaining" in msg:
             return MfaenvError(
-                f"STS refused a {roles.span(duration)} session of {what}: a role assumed with session credentials "
+                f"STS refused {article(roles.span(duration))} {roles.span(duration)} session of {what}: "
+                "a role assumed with session credentials "
                 "(an MFA session, or another role's) lasts at most 1 hour; use --duration 1h or less",
                 Exit.INPUT,
             )
@@ -143,7 +144,8 @@ def explain(
         if signer.session is not None and kind in ("ExpiredToken", "InvalidClientTokenId"):
             return MfaenvError(
                 f"STS no longer accepts {signer.label}, which signs AssumeRole of {what} ({kind}); "
-                f"run `mfaenv login --profile {role.profile} --fresh` to start over with a new MFA code",
+                f"renew it with `mfaenv login --fresh --profile {signer.via_role or signer.source.name}`, "
+                f"then log in to {role.profile} again",
                 Exit.AUTH,
             )
     who = signer.source if signer.session is None else signer.client_profile(role, signer.source.region)

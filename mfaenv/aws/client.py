@@ -8,6 +8,7 @@ client comes straight from botocore.
 
 from __future__ import annotations
 
+from mfaenv.aws import limits
 from mfaenv.aws.explain import explain
 from mfaenv.aws.limits import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT, deadline, setting
 from mfaenv.errors import MfaenvError
@@ -38,6 +39,7 @@ def make_client(profile: SourceProfile, service: str, mfa_session: Session | Non
     # a profile's `services`) from the source profile; the explicit keys mean
     # no credential from the environment is ever looked at.
     session = transport.session(profile.name)
+    _share_files(session)
     config = botocore.config.Config(
         connect_timeout=setting("MFAENV_CONNECT_TIMEOUT", CONNECT_TIMEOUT),
         read_timeout=setting("MFAENV_READ_TIMEOUT", READ_TIMEOUT),
@@ -59,6 +61,17 @@ def make_client(profile: SourceProfile, service: str, mfa_session: Session | Non
     return transport.bound(client)
 
 
+def _share_files(session: Any) -> None:
+    """Give botocore the AWS files as mfaenv read them, so it does not parse them again (half a second
+    for a 5,000-profile config). Session.full_config is public, its cache `_config` is not; botocore
+    has kept it since 2013, and tests/test_index.py fails if botocore parses again."""
+    import os
+
+    from mfaenv.store import config
+
+    session._config = config.for_botocore(os.environ)
+
+
 def call(
     client: Any,
     profile: SourceProfile,
@@ -68,10 +81,9 @@ def call(
     serial: str = "?",
 ) -> T:
     """call() within the deadline, every failure mapped to one line."""
-    from mfaenv.aws import transport
 
     try:
-        return transport.within(deadline(), call)
+        return limits.within(deadline(), call)
     except MfaenvError:
         raise
     except Exception as e:  # noqa: BLE001 - every botocore failure is mapped to one line

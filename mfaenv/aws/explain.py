@@ -6,6 +6,7 @@ messages are cut to printable text, and any secret we sent is redacted.
 
 from __future__ import annotations
 
+from mfaenv.aws import limits
 from mfaenv.aws.limits import deadline, not_an_answer, service
 from mfaenv.errors import CodeMaybeSpent, CodeRejected, Exit, MfaenvError
 
@@ -33,11 +34,11 @@ def explain(
     who = f"profile {profile.name!r} (key {profile.key_hint()})"
     # Sent, then no answer: a timeout or a broken connection after the connection was made
     # (botocore's ConnectionError family means the request never left).
-    lost = isinstance(e, (transport.DeadlinePassed, bx.HTTPClientError))
+    lost = isinstance(e, (limits.DeadlinePassed, bx.HTTPClientError))
     if lost and any(secrets):
         how = (
             f"did not finish answering within {deadline()} s"
-            if isinstance(e, transport.DeadlinePassed)
+            if isinstance(e, limits.DeadlinePassed)
             else "did not answer in time"
             if isinstance(e, bx.ReadTimeoutError)
             else "broke the connection before answering"
@@ -47,7 +48,7 @@ def explain(
             "the code may have been used: wait for the next one, and check the network",
             Exit.NETWORK,
         )
-    if isinstance(e, transport.DeadlinePassed):
+    if isinstance(e, limits.DeadlinePassed):
         return MfaenvError(
             f"{service(client)} at {endpoint} did not finish answering within {deadline()} s; check the network and try again",
             Exit.NETWORK,

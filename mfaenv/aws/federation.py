@@ -24,12 +24,11 @@ from mfaenv.errors import Exit, MfaenvError, oneline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-    from typing import Any, TypeVar
+    from collections.abc import Mapping
+    from typing import Any
 
     from mfaenv.plan import Session
 
-    T = TypeVar("T")
 
 #: Sign-in and console hosts per partition (aws-vault, granted). Others (aws-iso, ...) have no public console.
 SIGNIN = {
@@ -183,7 +182,12 @@ def get_signin_token(base: str, session: Session, duration: int | None, env: Map
     late = f"{where} did not answer within {connect + read} s{_RETRY}"
     # Each socket operation's timeout: no longer than a day, which the OS can hold (the deadline bounds it anyway).
     per_operation = min(max(connect, read), 86_400)
-    body, kind = _within(connect + read, late, lambda: _fetch(request, where, per_operation))
+    # urllib's timeout bounds each socket operation, not the exchange: an endpoint that drips
+    # header lines, or sends `100 Continue` forever, never trips it.
+    try:
+        body, kind = limits.within(connect + read, lambda: _fetch(request, where, per_operation))
+    except limits.DeadlinePassed:
+        raise MfaenvError(late, Exit.NETWORK) from None
     if len(body) > MAX_ANSWER:
         raise MfaenvError(f"{where} answered with over {MAX_ANSWER // 1024} KiB, not a sign-in token", Exit.AWS)
     return parse_answer(body, where, kind)
@@ -227,38 +231,6 @@ def _fetch(request: Any, where: str, timeout: int) -> tuple[bytes, str]:
         raise MfaenvError(f"{where} answered with something that is not HTTP", Exit.AWS) from None
     except OSError as e:  # a timeout or reset while reading
         raise MfaenvError(f"cannot reach {where}: {oneline(e.strerror or str(e))}{_RETRY}", Exit.NETWORK) from None
-
-
-def _within(seconds: int, late: str, call: Callable[[], T]) -> T:
-    """call() in a daemon thread, waited for at most `seconds`, else `late` (exit 4).
-
-    urllib's timeout bounds each socket operation, not the exchange: an endpoint
-    that drips header lines, or sends `100 Continue` forever, never trips it.
-    (aws.transport.within does this for botocore, which this module does not load.)
-    """
-    import threading
-    import time
-
-    outcome: list[tuple[bool, Any]] = []
-
-    def run() -> None:
-        try:
-            outcome.append((True, call()))
-        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread as is
-            outcome.append((False, e))
-
-    worker = threading.Thread(target=run, name="mfaenv-signin", daemon=True)  # abandoned if late; dies with us
-    worker.start()
-    end = time.monotonic() + seconds
-    while worker.is_alive():
-        left = end - time.monotonic()
-        if left <= 0:
-            raise MfaenvError(late, Exit.NETWORK)
-        worker.join(min(left, 0.25))  # short waits: Ctrl-C stays prompt
-    ok, value = outcome[0]
-    if ok:
-        return value  # type: ignore[no-any-return]
-    raise value
 
 
 def _no_redirect() -> type:

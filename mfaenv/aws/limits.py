@@ -6,6 +6,8 @@ Shared by the client (aws.client) and the error mapping (aws.explain).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from mfaenv.errors import MfaenvError
 from mfaenv.inputs import number, shown
@@ -58,3 +60,39 @@ def deadline(env: Mapping[str, str] | None = None) -> int:
         "MFAENV_READ_TIMEOUT", READ_TIMEOUT, env
     )
     return setting("MFAENV_DEADLINE", attempts * per_attempt + BACKOFF_ALLOWANCE, env)
+
+
+T = TypeVar("T")
+
+
+class DeadlinePassed(Exception):
+    """The exchange did not finish within the deadline."""
+
+
+def within(seconds: float, call: Callable[[], T]) -> T:
+    """call(), or DeadlinePassed once `seconds` have passed, whatever the endpoint does meanwhile."""
+    import threading  # here: the cached paths read this module's settings and never call out
+    import time
+
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread as is
+            outcome.append((False, e))
+
+    # A daemon thread: if the deadline passes it is abandoned, and dies with the
+    # process, which is about to exit with the error anyway.
+    worker = threading.Thread(target=run, name="mfaenv-aws-call", daemon=True)
+    worker.start()
+    end = time.monotonic() + seconds
+    while worker.is_alive():
+        left = end - time.monotonic()
+        if left <= 0:
+            raise DeadlinePassed
+        worker.join(min(left, 0.25))  # short waits: Ctrl-C stays prompt on every platform
+    ok, value = outcome[0]
+    if ok:
+        return value  # type: ignore[no-any-return]
+    raise value

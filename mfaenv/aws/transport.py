@@ -18,8 +18,6 @@ chunked answer took 4 GB). Three changes, all through botocore's own hooks:
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -43,10 +41,6 @@ class AnswerTooLarge(Exception):
     """The endpoint sent more than MAX_ANSWER bytes."""
 
 
-class DeadlinePassed(Exception):
-    """The exchange did not finish within the deadline."""
-
-
 def session(profile: str | None) -> Any:
     """A botocore session for `profile` whose clients parse answers as described above."""
     import botocore.session
@@ -65,32 +59,6 @@ def bound(client: Any) -> Any:
     http = client._endpoint.http_session
     client.meta.events.register("before-send", _capped_sender(http))
     return client
-
-
-def within(seconds: float, call: Callable[[], T]) -> T:
-    """call(), or DeadlinePassed once `seconds` have passed, whatever the endpoint does meanwhile."""
-    outcome: list[tuple[bool, Any]] = []
-
-    def run() -> None:
-        try:
-            outcome.append((True, call()))
-        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread as is
-            outcome.append((False, e))
-
-    # A daemon thread: if the deadline passes it is abandoned, and dies with the
-    # process, which is about to exit with the error anyway.
-    worker = threading.Thread(target=run, name="mfaenv-aws-call", daemon=True)
-    worker.start()
-    end = time.monotonic() + seconds
-    while worker.is_alive():
-        left = end - time.monotonic()
-        if left <= 0:
-            raise DeadlinePassed
-        worker.join(min(left, 0.25))  # short waits: Ctrl-C stays prompt on every platform
-    ok, value = outcome[0]
-    if ok:
-        return value  # type: ignore[no-any-return]
-    raise value
 
 
 def _capped_sender(http: Any) -> Callable[..., AWSResponse]:

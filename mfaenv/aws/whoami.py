@@ -119,7 +119,7 @@ def whoami(env: Mapping[str, str]) -> Identity:
     import botocore.config
     from botocore import exceptions as bx
 
-    from mfaenv.aws import shapes, transport
+    from mfaenv.aws import limits, shapes, transport
     from mfaenv.aws.limits import deadline
 
     _refuse_mfa_role(env)
@@ -143,7 +143,7 @@ def whoami(env: Mapping[str, str]) -> Identity:
     except (bx.BotoCoreError, ValueError) as e:  # config it cannot read, an endpoint URL it refuses
         raise MfaenvError(f"botocore cannot set up the sts client: {str(e).splitlines()[0]}") from None
     try:
-        reply: dict[str, Any] = transport.within(deadline(), client.get_caller_identity)
+        reply: dict[str, Any] = limits.within(deadline(), client.get_caller_identity)
         # Printed as they come: visible ASCII only (API reference: ARN 20-2048 characters, account 12 digits).
         arn, account, user_id = (shapes.visible(reply.get(k), k, 2048) for k in ("Arn", "Account", "UserId"))
     except (RuntimeError, EOFError, bx.RefreshWithMFAUnsupportedError, bx.CredentialRetrievalError) as e:

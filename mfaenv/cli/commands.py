@@ -170,13 +170,14 @@ def logout(
         else:
             warn(f"{path} has no [{write_profile}]; nothing to remove")
     if forget:
+        from mfaenv.status import cached_sessions
         from mfaenv.store import cachedir, cleanup
 
         name = profile or env.get("MFAENV_PROFILE")
         if not name:
             raise MfaenvError("--forget needs a profile: this shell has no mfaenv session; pass --profile")
         count = cleanup.forget(cachedir.path(env), name)
-        warn(f"forgot {count} cached session(s) of profile {name}")
+        warn(f"{cached_sessions(count, 'forgot')} of profile {name}")
         source = _role_source(name, env)
         if source:
             warn(

@@ -33,7 +33,7 @@ def list_sessions(as_json: bool = False) -> None:
     profile's long-term keys live; no secret, no AWS call, no keyring opened."""
     import json
 
-    from mfaenv.status import span
+    from mfaenv.status import cached_sessions, span
     from mfaenv.store import cache, cachedir
 
     env = dict(os.environ)
@@ -51,7 +51,7 @@ def list_sessions(as_json: bool = False) -> None:
                 row["expires"] = row["expires"].strftime("%Y-%m-%dT%H:%M:%SZ")  # type: ignore[union-attr]
         write(json.dumps({"sessions": rows, "keys": keys}, indent=2) + "\n")
         return
-    lines = _table(_session_rows(rows, span)) if rows else ["no cached sessions"]
+    lines = _table(_session_rows(rows, span)) if rows else [cached_sessions(0)]
     if any(row.get("this_shell") for row in rows):
         lines.append("* the session this shell holds")
     if keys:
@@ -63,22 +63,28 @@ def list_sessions(as_json: bool = False) -> None:
 
 
 def _session_rows(rows: list[dict[str, object]], span: Callable[[int], str]) -> list[tuple[str, ...]]:
-    table: list[tuple[str, ...]] = [("", "PROFILE", "SESSION", "KEY", "ENDS (UTC)", "LEFT")]
-    for row in rows:
-        if "problem" in row:
-            table.append(("!", "?", f"{row['file']}: {row['problem']}", "", "", ""))
-            continue
+    from mfaenv.store.roles import span as length
+
+    table: list[tuple[str, ...]] = [("", "PROFILE", "SESSION", "LENGTH", "KEY", "ENDS (UTC)", "LEFT")]
+    # Each profile's sessions together, its MFA sessions before its roles', the one a login takes first.
+    usable = sorted(
+        (r for r in rows if "problem" not in r),
+        key=lambda r: (str(r["profile"]), bool(r.get("role")), str(r.get("role") or ""), -int(r["seconds_left"])),  # type: ignore[call-overload]
+    )
+    for row in usable:
         left = int(row["seconds_left"])  # type: ignore[call-overload]
         table.append(
             (
                 "*" if row["this_shell"] else "",
                 str(row["profile"]),
                 f"role {row['role']}" if row.get("role") else f"MFA {row.get('serial') or '?'}",
+                length(row["length"]) if row.get("length") else "?",  # type: ignore[arg-type]
                 str(row.get("source_key") or "?"),
                 f"{row['expires']:%Y-%m-%d %H:%M}",
                 span(left) if left > 0 else "expired",
             )
         )
+    table += [("!", "?", f"{r['file']}: {r['problem']}", "", "", "", "") for r in rows if "problem" in r]
     return table
 
 
@@ -101,7 +107,7 @@ def _key_places(env: dict[str, str]) -> list[dict[str, str]]:
     except MfaenvError:
         return []  # login says what is wrong with the files
     out = []
-    for name in sorted(merged):
+    for name in sorted(merged.holding_keys()):  # type: ignore[attr-defined]
         values = merged[name]
         marked = values.get(keystore.MARKER, "").strip()
         if marked:
@@ -131,8 +137,9 @@ def clear(profile: str | None = None) -> None:
 
     env = dict(os.environ)
     count = cleanup.clear(cachedir.path(env), profile)
-    what = f"of profile {profile}" if profile else "in all"
-    warn(f"removed {count} cached session(s) {what}")
+    from mfaenv.status import cached_sessions
+
+    warn(cached_sessions(count, "removed") + (f" of profile {profile}" if profile else ""))
     if profile and not count:
         from mfaenv.store.config import parsed
 

@@ -21,9 +21,10 @@ def _profiles_with_keys(stored_only: bool) -> list[str]:
         merged = parsed(os.environ)[0]
     except MfaenvError:
         return []
+    held = ((name, merged[name]) for name in merged.holding_keys())  # type: ignore[attr-defined]
     return sorted(
         name
-        for name, values in merged.items()
+        for name, values in held
         if values.get(keystore.MARKER, "").strip()
         or (
             not stored_only

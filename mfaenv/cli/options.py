@@ -131,7 +131,13 @@ def login_options(f: Callable[..., None]) -> Callable[..., None]:
                 help="Session length: seconds, or 15m, 12h, 1d12h (default: MFAENV_DURATION, else 12h; "
                 "for a role: duration_seconds, else 1h, and over 1h takes a code).",
             ),
-            click.option("--fresh", is_flag=True, help="Ask STS for a new session even if a cached one is still good."),
+            click.option(
+                "--fresh",
+                is_flag=True,
+                help="Ask STS for a new session even if a cached one is still good. For a role: a new role "
+                "session, signed by the cached MFA session (no code while that one is good); to renew the "
+                "MFA session too, run `mfaenv login --fresh --profile SOURCE` first.",
+            ),
         ]
     ):
         f = option(f)

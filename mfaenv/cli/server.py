@@ -87,31 +87,38 @@ def run(command: tuple[str, ...], env: Mapping[str, str], first: Session, renew:
             Exit.NOT_RUN,
         ) from None
     try:
-        with serverconfig.private_copy(env) as config:
+        # The handlers first: a TERM while the copy exists must not kill mfaenv before it deletes it.
+        with _signals() as (children, pending), serverconfig.private_copy(env) as config:
             child_env = command_env(env, running.url, token, config)
             flush_notes()  # only now: a failure before this is one line
             sys.stdout.flush()
-            with _signals() as forward:
-                try:
-                    child = subprocess.Popen(list(command), env=child_env)
-                except OSError as e:
-                    raise MfaenvError(f"cannot run {command[0]}: {e.strerror}", Exit.NOT_RUN) from None
-                forward.append(child)
-                status = child.wait()
+            if pending:  # a TERM or HUP came before the command started: it is not started
+                return 128 + pending[0]
+            try:
+                child = subprocess.Popen(list(command), env=child_env)
+            except OSError as e:
+                raise MfaenvError(f"cannot run {command[0]}: {e.strerror}", Exit.NOT_RUN) from None
+            children.append(child)
+            if pending:  # came while it started: passed on now
+                child.send_signal(pending[0])
+            status = child.wait()
     finally:
         running.close()
     return 128 - status if status < 0 else status
 
 
 @contextlib.contextmanager
-def _signals() -> Iterator[list[subprocess.Popen[bytes]]]:
+def _signals() -> Iterator[tuple[list[subprocess.Popen[bytes]], list[int]]]:
     """While the command runs: Ctrl-C and Ctrl-\\ are the command's (the terminal sends them to both of
     us: passing them on would send a second one, and terraform aborts on a second), and a
     TERM or HUP sent to mfaenv goes on to it. Python handlers, not SIG_IGN, so the command starts
     with the default ones."""
     children: list[subprocess.Popen[bytes]] = []
+    pending: list[int] = []  # a TERM or HUP before there is a command to pass it to
 
     def forward(signum: int, _: object) -> None:
+        if not children:
+            pending.append(signum)
         for child in children:
             with contextlib.suppress(OSError):
                 child.send_signal(signum)
@@ -126,7 +133,7 @@ def _signals() -> Iterator[list[subprocess.Popen[bytes]]]:
         if signum is not None:
             before[signum] = signal.signal(signum, handler)
     try:
-        yield children
+        yield children, pending
     finally:
         for signum, handler in before.items():
             signal.signal(signum, handler)

@@ -14,7 +14,11 @@ system picks, and answers that one GET with the session only when:
 
 Nothing is logged (the stdlib's request log would go to the user's terminal),
 each connection gets a short socket timeout and their number is capped; the
-stdlib bounds the request line and headers (64 KiB each, 100 headers).
+request line and headers together are at most MAX_HEAD (the stdlib's bounds, 64 KiB
+a line and 100 headers, let each stranger's connection hold 6 MiB). Anyone on
+the machine can connect without the token: at the cap, the oldest connection that
+has not shown the token is dropped for the new one, so strangers holding every
+slot (silent, or dripping a header) cannot shut the command out.
 `answer()` is the whole decision, without sockets.
 """
 
@@ -33,8 +37,11 @@ from mfaenv.plan import Session, iso_utc
 
 #: Seconds a connection may stay silent (botocore's own fetcher gives up after 2 s).
 SOCKET_TIMEOUT = 5
-#: Connections served at once; more are closed unanswered. A parallel terraform opens a few dozen.
+#: Connections served at once; beyond, a stranger's (no token shown yet) makes room.
+#: A parallel terraform opens a few dozen.
 MAX_CONNECTIONS = 64
+#: Bytes of request line and headers read for one request; an SDK's take under 1 KiB. Beyond: dropped unanswered.
+MAX_HEAD = 16 * 1024
 
 Reply = tuple[int, dict[str, str]]
 
@@ -53,6 +60,12 @@ class Endpoint:
         self.path = path
         self.port = 0  # set once bound
 
+    def knows(self, auths: list[str] | None) -> bool:
+        """Whether the Authorization header is the token (constant time)."""
+        if not auths or len(auths) != 1:
+            return False
+        return hmac.compare_digest(auths[0].encode("utf-8", "surrogateescape"), self._token)
+
     def answer(self, method: str, path: str, hosts: list[str] | None, auths: list[str] | None) -> Reply:
         if not hosts or len(hosts) != 1:
             return 400, _error("BadRequest", "send exactly one Host header")
@@ -60,8 +73,7 @@ class Endpoint:
             return 403, _error("Forbidden", "this endpoint answers only requests to 127.0.0.1")
         if not auths:
             return 401, _error("Unauthorized", "no Authorization header: send AWS_CONTAINER_AUTHORIZATION_TOKEN")
-        given = auths[0].encode("utf-8", "surrogateescape")
-        if len(auths) != 1 or not hmac.compare_digest(given, self._token):
+        if not self.knows(auths):
             return 403, _error("Forbidden", "the Authorization header is not this endpoint's token")
         if method != "GET":
             return 405, _error("MethodNotAllowed", "only GET")
@@ -81,6 +93,25 @@ class Endpoint:
         }
 
 
+class _Capped:
+    """A connection's reader that reads at most MAX_HEAD bytes of lines per request."""
+
+    def __init__(self, raw: object) -> None:
+        self._raw = raw
+        self.left = MAX_HEAD
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self.left <= 0:
+            raise ConnectionAbortedError("request head too long")  # ends the connection; handle_error is quiet
+        most = self.left if limit < 0 else min(limit, self.left)
+        line: bytes = self._raw.readline(most)  # type: ignore[attr-defined]
+        self.left -= len(line)
+        return line
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._raw, name)
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: an SDK's refreshes reuse their connection
     disable_nagle_algorithm = True  # no 40 ms wait for a delayed ACK between two small writes
@@ -89,10 +120,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     sys_version = ""
     server: _Server
 
+    def setup(self) -> None:
+        super().setup()
+        self.rfile = _Capped(self.rfile)  # type: ignore[assignment]
+
+    def handle_one_request(self) -> None:
+        self.rfile.left = MAX_HEAD  # type: ignore[attr-defined] # each request of a kept-alive connection
+        super().handle_one_request()
+
     def _reply(self) -> None:
-        status, doc = self.server.endpoint.answer(
-            self.command, self.path, self.headers.get_all("Host"), self.headers.get_all("Authorization")
-        )
+        auths = self.headers.get_all("Authorization")
+        if self.server.endpoint.knows(auths):  # the command's: not a stranger's to drop, even while it waits
+            self.server.trust(self.request)
+        status, doc = self.server.endpoint.answer(self.command, self.path, self.headers.get_all("Host"), auths)
         body = json.dumps(doc).encode()
         # A request with a body we did not read, or a refusal: nothing more on this connection.
         if status != 200 or self.headers.get("Content-Length", "0") not in ("", "0"):
@@ -123,19 +163,35 @@ class _Server(http.server.ThreadingHTTPServer):
     def __init__(self, endpoint: Endpoint) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.endpoint = endpoint
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._lock = threading.Lock()
+        self._open: dict[object, bool] = {}  # each connection: has it shown the token? Oldest first.
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # a client that hung up mid-answer: the stdlib would print a traceback on the user's terminal
 
     def verify_request(self, request: object, client_address: object) -> bool:
-        return self._slots.acquire(blocking=False)
+        with self._lock:
+            if len(self._open) >= MAX_CONNECTIONS:
+                stranger = next((c for c, trusted in self._open.items() if not trusted), None)
+                if stranger is None:
+                    return False  # all the command's own
+                del self._open[stranger]
+                with contextlib.suppress(OSError):
+                    stranger.shutdown(socket.SHUT_RDWR)  # type: ignore[attr-defined] # wakes its thread, which ends
+            self._open[request] = False
+            return True
+
+    def trust(self, request: object) -> None:
+        with self._lock:
+            if request in self._open:
+                self._open[request] = True
 
     def process_request_thread(self, request: object, client_address: object) -> None:
         try:
             super().process_request_thread(request, client_address)  # type: ignore[arg-type]
         finally:
-            self._slots.release()
+            with self._lock:
+                self._open.pop(request, None)
 
 
 class Running:

@@ -19,7 +19,8 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 
-from mfaenv.errors import Exit, MfaenvError
+from mfaenv.errors import MfaenvError
+from mfaenv.flow.mfa import NeedsCode
 from mfaenv.plan import Session
 
 #: Renew once this little is left: above the SDKs' 15 minutes, by less than a
@@ -31,8 +32,9 @@ FLOOR = 2 * 60
 RETRY_AFTER = 15
 #: A session that comes back already under RENEW_AT (a role of 15 minutes) is not renewed again before this.
 MIN_INTERVAL = 30
-#: A request waits this long for a renewal under way before it takes the current (still usable) session.
-WAIT = 1.0
+#: A request waits this long for a renewal under way before it takes the current (still usable) session:
+#: under the JS SDK v3's timeout for the endpoint (1 s, no retry; botocore's is 2 s).
+WAIT = 0.5
 
 
 class Unavailable(Exception):
@@ -73,12 +75,22 @@ class Keeper:
         left = self.left(current)
         if left > RENEW_AT:
             return current
-        usable = left > FLOOR
-        # A usable session need not wait long for a slow renewal; an unusable one waits for its outcome.
-        if not self._lock.acquire(timeout=WAIT if usable else -1):
-            return current
+        if left <= FLOOR:  # nothing to hand out meanwhile: wait for the renewal's outcome
+            with self._lock:
+                return self._renewed()
+        # A usable session: the renewal runs beside the request, which waits for it at most WAIT,
+        # so an STS that hangs does not outlast the SDK's own timeout (even for the request that renews).
+        if self._lock.acquire(blocking=False):
+            threading.Thread(target=self._renew_beside, name="mfaenv-renewal", daemon=True).start()
+        if self._lock.acquire(timeout=WAIT):
+            self._lock.release()
+        return self._session  # the renewed one, else still the current one (only a usable one replaces it)
+
+    def _renew_beside(self) -> None:
         try:
-            return self._renewed()
+            self._renewed()
+        except Unavailable:
+            pass  # a renewed session too short to use: the current one is still handed out
         finally:
             self._lock.release()
 
@@ -95,8 +107,10 @@ class Keeper:
         except Exception as e:  # noqa: BLE001 - a bug must not kill the endpoint: it says so, as any failure
             ours = isinstance(e, MfaenvError)
             # Only a needed code is retried at once: the login it waits for costs no STS call to look for.
-            retry = not ours or e.code in (Exit.NETWORK, Exit.AWS)
-            self._quiet_until = now + dt.timedelta(seconds=RETRY_AFTER) if retry else None
+            # Any other failure (STS down, or denying: a changed trust policy) waits, or each request
+            # (botocore asks on every call in the last 15 minutes) would make its own AssumeRole.
+            wait = not isinstance(e, NeedsCode)
+            self._quiet_until = now + dt.timedelta(seconds=RETRY_AFTER) if wait else None
             why = e.message if ours else f"an internal error ({type(e).__name__}); please report it"
             self._failed(why, current, left)
             return self._fallback(current, left)

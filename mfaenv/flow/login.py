@@ -97,10 +97,6 @@ class Context:
         self._root = inputs.is_root_serial(serial) if serial else False
         self._terminal = mfa.Terminal(stack, req.ask)
         self._typed = False  # the code was typed at the terminal: one STS refuses may be typed again
-        # Which STS the code goes to, for the device lock's name (another endpoint is another login).
-        self._endpoint = (
-            env.get("AWS_ENDPOINT_URL_STS") or env.get("AWS_ENDPOINT_URL") or source.settings.get("endpoint_url") or ""
-        )
         self.notes: list[str] = []  # said on stderr once the whole login has succeeded
         self._via = ""  # the cached MFA session that signs the new role session, for made()
 
@@ -146,13 +142,14 @@ class Context:
                 raise
 
     @contextlib.contextmanager
-    def one_login(self, serial: str) -> Iterator[bool]:
-        """One fresh login per MFA device at a time (store.devlock); yields whether another came first,
+    def one_login(self, serial: str, endpoint: str) -> Iterator[bool]:
+        """One fresh login per MFA device and STS endpoint (store.stsendpoint) at a time (store.devlock);
+        yields whether another came first,
         in which case the caller looks in the cache again before asking for a code."""
         if self.folder is None:
             yield False
             return
-        with devlock.held(self.folder, serial, self._endpoint, say) as waited:
+        with devlock.held(self.folder, serial, endpoint, say) as waited:
             yield waited
 
     def used(self, serial: str, code: str) -> None:
@@ -182,7 +179,7 @@ class Context:
         length = round((session.expiration - self.now).total_seconds() / 60) * 60
         end = f"until {until(session.expiration, self.now)} ({roles.span(max(length, 0))})"
         said = f"{self._via}{kind} of {name}, {end}; no code needed" if self._via else f"new {kind} for {name}, {end}"
-        self.say(f"{said}; {why}" if why else said)
+        self.say(f"{why}; {said}" if why else said)
 
     def say(self, text: str) -> None:
         self.notes.append(text)

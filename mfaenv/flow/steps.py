@@ -4,7 +4,8 @@
     long-term keys -> AssumeRole with SerialNumber and TokenCode (cached)      [a role session over 1 hour]
 
 Each step looks in the cache first and only on a miss asks the step below it
-for credentials to sign with. So a cached role session makes no call; a role
+for credentials to sign with; `--fresh` skips the cache for the top step only,
+so a role's new session is signed by the cached MFA session. So a cached role session makes no call; a role
 session renewed from a cached MFA session makes one AssumeRole call and needs
 no code; only a missing MFA session (or the direct path) asks for a code.
 The steps are plain objects built by `chain()` from the profile's settings:
@@ -20,7 +21,8 @@ from collections.abc import Mapping
 from mfaenv import inputs
 from mfaenv.errors import MfaenvError
 from mfaenv.plan import Session
-from mfaenv.store import cache, roles
+from mfaenv.status import article
+from mfaenv.store import cache, roles, stsendpoint
 from mfaenv.store.config import SourceProfile
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -37,13 +39,13 @@ if TYPE_CHECKING:
         now: dt.datetime
         margin: int
         folder: str | None  # the cache folder; None when MFAENV_NO_CACHE is set
-        reuse: bool  # False for --fresh
+        reuse: bool  # False for --fresh: the top step makes a new session, the ones below it may be cached
         serial: str | None  # the MFA device's serial, once configured or looked up
 
         def mfa_device(self) -> tuple[str, bool]: ...  # (serial, is the root user's)
         def code(self, serial: str, why: str = "") -> str: ...
         def with_code(self, serial: str, why: str, call: Callable[[str], T]) -> tuple[T, str]: ...
-        def one_login(self, serial: str) -> AbstractContextManager[bool]: ...  # the device's lock
+        def one_login(self, serial: str, endpoint: str) -> AbstractContextManager[bool]: ...  # the device's lock
         def used(self, serial: str, code: str) -> None: ...
         def keep(self, write: object) -> None: ...
         def hit(self, name: str, session: Session, signs: str | None = None) -> None: ...
@@ -55,7 +57,13 @@ class MfaSession:
     """GetSessionToken with the source's long-term keys and an MFA code; shared by every role of the source."""
 
     def __init__(
-        self, source: SourceProfile, serial: str | None, duration: int, explicit: str | None, named_by: str
+        self,
+        source: SourceProfile,
+        serial: str | None,
+        duration: int,
+        explicit: str | None,
+        named_by: str,
+        sts: str = stsendpoint.DEFAULT,
     ) -> None:
         self.source = source
         self.serial = serial  # None: looked up in IAM, only if the cache has nothing
@@ -63,16 +71,20 @@ class MfaSession:
         self.explicit = explicit  # the duration as the user set it (--duration, MFAENV_DURATION), if they did
         self.named_by = named_by  # which of the two, for messages
         self.signs: str | None = None  # the role profile this session signs for, if any
+        self.sts = sts  # the STS endpoint its calls go to (store.stsendpoint): part of what the cached session is
+        self.top = False  # the session the login is for: --fresh renews only that one
         self.label = f"the MFA session of profile {source.name!r}"
 
     def cached(self, ctx: Context, serial: str | None, waited: bool = False) -> Session | None:
         """The cached session, if one will do (after a wait for the device's lock, even under --fresh:
         the session another login just made is as fresh as this one's would be)."""
         src = self.source
-        if ctx.folder is not None and (ctx.reuse or waited):
+        if ctx.folder is not None and (ctx.reuse or not self.top or waited):
             # A duration the user set is only answered by a session made with it.
             wanted = self.duration if self.explicit is not None else None
-            hit = cache.lookup(ctx.folder, src.name, src.access_key_id, serial, ctx.now, ctx.margin, wanted)
+            hit = cache.lookup(
+                ctx.folder, src.name, src.access_key_id, serial, ctx.now, ctx.margin, wanted, "", self.sts
+            )
             if hit:
                 ctx.hit(src.name, hit, self.signs)
                 return hit
@@ -90,7 +102,7 @@ class MfaSession:
                 if self.explicit is not None
                 else min(duration, inputs.MAX_ROOT_DURATION)
             )
-        with ctx.one_login(serial) as waited:
+        with ctx.one_login(serial, self.sts) as waited:
             # Another login of this device may have made the session meanwhile: then no code is needed.
             hit = self.cached(ctx, serial, waited)
             if hit:
@@ -116,6 +128,7 @@ class MfaSession:
                     ctx.now,
                     duration,
                     about={"Kind": "mfa-session"},
+                    endpoint=self.sts,
                 )
             )
         ctx.used(serial, code)  # after the session: a write killed midway leaves the session's file, not this
@@ -136,6 +149,7 @@ class AssumeRole:
         duration: int,
         region: str,
         explicit: bool = False,
+        sts: str = stsendpoint.DEFAULT,
     ) -> None:
         self.role = role
         self.source = source
@@ -144,23 +158,25 @@ class AssumeRole:
         self.duration = duration
         self.region = region
         self.explicit = explicit  # the duration came from --duration: only a session of that length will do
+        self.sts = sts  # the STS endpoint (the role profile's settings): part of what the cached session is
         self.top = False  # the session the login is for (only its cache hit is worth saying)
         self.label = f"the session of role profile {role.profile!r}"
 
     def cache_key(self) -> str:
-        # One entry per source key (in the file name), role, session name, external id
-        # and duration policy: a session over 1 hour is its own entry, never mistaken
-        # for the 1-hour one (or one of another length).
-        policy = f"direct-{self.duration}" if self.below is None else "via-session"
+        # What the session is: the roles, session names and external ids from the source up.
+        # The source key, endpoint and length are in the entry's name as well (store.cache):
+        # sessions of several lengths sit side by side, and a plain login takes the longest.
         hops = ["\0".join((r.arn, r.session_name, r.external_id or "")) for r in self.path]
-        return "\0".join(("role", *hops, policy))
+        return "\0".join(("role", *hops))
 
     def cached(self, ctx: Context, waited: bool = False) -> Session | None:
         role, src = self.role, self.source
-        if ctx.folder is not None and (ctx.reuse or waited):
+        key = self.cache_key()
+        if ctx.folder is not None and (ctx.reuse or not self.top or waited):
             wanted = self.duration if self.explicit else None
-            key = self.cache_key()
-            hit = cache.lookup(ctx.folder, role.profile, src.access_key_id, key, ctx.now, ctx.margin, wanted, "role")
+            hit = cache.lookup(
+                ctx.folder, role.profile, src.access_key_id, key, ctx.now, ctx.margin, wanted, "role", self.sts
+            )
             if hit:
                 if self.top:
                     ctx.hit(role.profile, hit)
@@ -181,7 +197,7 @@ class AssumeRole:
             session, arn = assume.assume_role(signer, role, self.region, self.duration, None, ctx.now)
             return self._keep(ctx, session, arn, ctx.serial, None)
         serial, _ = ctx.mfa_device()
-        with ctx.one_login(serial) as waited:  # the direct path spends a code: as MfaSession
+        with ctx.one_login(serial, self.sts) as waited:  # the direct path spends a code: as MfaSession
             hit = self.cached(ctx, waited)
             if hit:
                 return hit
@@ -189,12 +205,13 @@ class AssumeRole:
             signer = assume.Signer(src, None, f"the long-term keys of profile {src.name!r}")
             (session, arn), code = ctx.with_code(
                 serial,
-                f" (a {span} session of {role.profile} takes its own code)",
+                f" ({article(span)} {span} session of {role.profile} takes its own code)",
                 lambda code: assume.assume_role(signer, role, self.region, self.duration, (serial, code), ctx.now),
             )
             why = (
-                f"{span} is over the 1-hour limit for roles assumed from an MFA session, so it was assumed "
-                f"with the long-term keys of {src.name!r} and an MFA code: one code per role session"
+                f"{article(span)} {span} role session is over the 1-hour limit for roles assumed from an MFA session, "
+                f"so profile {role.profile!r} was assumed with the long-term keys of {src.name!r} and an MFA code: "
+                "one code per role session"
             )
             return self._keep(ctx, session, arn, serial, (serial, code), why)
 
@@ -216,7 +233,7 @@ class AssumeRole:
             folder, length = ctx.folder, self.duration
             ctx.keep(
                 lambda: cache.store(
-                    folder, role.profile, src.access_key_id, key, session, ctx.now, length, "role", about
+                    folder, role.profile, src.access_key_id, key, session, ctx.now, length, "role", about, self.sts
                 )
             )
         if used is not None:
@@ -242,8 +259,9 @@ def chain(
     mfa_text = duration if by_flag else env.get("MFAENV_DURATION")
     named_by = "--duration" if by_flag else "MFAENV_DURATION"
     mfa_seconds = inputs.DEFAULT_DURATION if mfa_text is None else inputs.parse_duration(mfa_text, source=named_by)
-    session = MfaSession(source, serial, mfa_seconds, mfa_text, named_by)
+    session = MfaSession(source, serial, mfa_seconds, mfa_text, named_by, stsendpoint.sts(source.name, env))
     if not target.roles:
+        session.top = True
         return session
     session.signs = target.roles[0].profile
     last = target.roles[-1]
@@ -266,6 +284,8 @@ def chain(
         below = None if top and direct else step
         # A role below the top one is always signed by a session, so it is capped at 1 hour.
         length = seconds if top else min(role.duration or roles.DEFAULT_ROLE_DURATION, roles.CHAINED_LIMIT)
-        step = AssumeRole(role, source, target.roles[: i + 1], below, length, region, top and duration is not None)
+        explicit = top and duration is not None
+        sts = stsendpoint.sts(role.profile, env)
+        step = AssumeRole(role, source, target.roles[: i + 1], below, length, region, explicit, sts)
     step.top = True
     return step

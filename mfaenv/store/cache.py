@@ -1,15 +1,21 @@
 """The session cache shared by the user's terminals: its entries. I/O edge.
 
-One file per (source profile, MFA serial, long-term key id) under the user
-cache dir, and one per role session (role profile, long-term key id, and the
-request: flow.steps.AssumeRole.cache_key): files 0600 in the private folder
-store.cachedir checks, each written to a temp file in the same folder and
-renamed over the old one, so a reader sees the old entry or the new one, never
-half of either. Two terminals racing both call STS and the later rename wins;
-both sessions are valid, so no lock is needed. An entry anyone but the user
-could read is refused: it holds a secret key. The MFA code is never stored.
+One file per (source profile, MFA serial, long-term key id, STS endpoint,
+length) under the user cache dir, and one per role session (role profile,
+long-term key id, the request: flow.steps.AssumeRole.cache_key, endpoint,
+length): files 0600 in the private folder store.cachedir checks, each written
+to a temp file in the same folder and renamed over the old one, so a reader
+sees the old entry or the new one, never half of either. Two terminals racing
+both call STS and the later rename wins; both sessions are valid, so no lock is
+needed. An entry anyone but the user could read is refused: it holds a secret
+key. The MFA code is never stored.
 The key id is part of the name, so a rotated long-term key never finds an old
-entry. Deleting entries is store.cleanup's.
+entry. The endpoint (store.stsendpoint) is in the name and in the entry, compared
+on every read: a session an emulator issued never answers a login against AWS.
+Sessions of different lengths sit side by side (a 15-minute test session does
+not replace the day's 12 hours); a lookup takes the one with the most time left.
+Entries of Version 1 (before endpoints counted) are never used, and the next
+write deletes them. Deleting entries is store.cleanup's.
 """
 
 from __future__ import annotations
@@ -59,8 +65,12 @@ def prefix(profile: str, key_id: str, kind: str = "") -> str:
     return _digest("mfaenv-v1", profile, key_id) if not kind else _digest("mfaenv-v1", kind, profile, key_id)
 
 
-def _name(profile: str, key_id: str, serial: str, kind: str = "") -> str:
-    return f"{prefix(profile, key_id, kind)}-{_digest(serial)}.json"
+#: The entries this version writes and reads; older ones are deleted by the next write.
+VERSION = 2
+
+
+def _name(profile: str, key_id: str, what: str, kind: str, endpoint: str, duration: int | None) -> str:
+    return f"{prefix(profile, key_id, kind)}-{_digest(what, endpoint, str(duration))}.json"
 
 
 def lookup(
@@ -72,27 +82,29 @@ def lookup(
     margin: int,
     duration: int | None = None,
     kind: str = "",
+    endpoint: str = "aws",
 ) -> Session | None:
-    """A cached session with more than `margin` seconds left, or None.
+    """The cached session with the most time left, if more than `margin` seconds; else None.
 
-    Without a serial (the device would be looked up in IAM), any entry of this
-    profile and key will do: it was made with one of the caller's devices.
-    With a `duration` the user asked for, only a session made with that
-    duration will do: a cached 12-hour session is no answer to `--duration 1h`.
+    Only a session the same STS `endpoint` issued will do. Without a serial (the
+    device would be looked up in IAM), any entry of this profile and key will do:
+    it was made with one of the caller's devices. With a `duration` the user
+    asked for, only a session made with that duration will do: a cached 12-hour
+    session is no answer to `--duration 1h`; without one, any length will.
     For a role session (kind "role"), `serial` is the whole request it stands for.
     """
     with opened(base, create=False) as d:
         if d is None:
             return None
-        start = prefix(profile, key_id, kind)
-        names = (
-            [_name(profile, key_id, serial, kind)]
-            if serial
-            else [n for n in d.names() if ENTRY.match(n) and n.startswith(start)]
-        )
+        start = prefix(profile, key_id, kind) + "-"
+        want = {"Version": VERSION, "Endpoint": _digest(endpoint)}
+        if serial:
+            want["For"] = _digest(serial)
         best: Session | None = None
-        for name in names:
-            session = _read(d, name, profile, duration)
+        for name in d.names():
+            if not (ENTRY.match(name) and name.startswith(start)):
+                continue
+            session = _read(d, name, profile, want, duration)
             left = (session.expiration - now).total_seconds() if session and session.expiration else 0
             if session and left > margin and (best is None or session.expiration > best.expiration):  # type: ignore[operator]
                 best = session
@@ -116,7 +128,7 @@ def _entry(d: Folder, name: str) -> bytes | None:
     return data
 
 
-def _read(d: Folder, name: str, profile: str, duration: int | None = None) -> Session | None:
+def _read(d: Folder, name: str, profile: str, want: dict[str, object], duration: int | None) -> Session | None:
     data = _entry(d, name)
     if data is None:
         return None  # no entry, or one too large to be ours
@@ -128,6 +140,8 @@ def _read(d: Folder, name: str, profile: str, duration: int | None = None) -> Se
         return None  # damaged: treated as absent, replaced by the next login
     if exp is None or not all(isinstance(v, str) and v for v in (key, secret, token)):
         return None
+    if any(doc.get(k) != v for k, v in want.items()):
+        return None  # another endpoint's, device's or request's session, or an older version's
     if duration is not None and doc.get("DurationSeconds") != duration:
         return None
     return Session(key, secret, token, exp, profile)
@@ -143,16 +157,21 @@ def store(
     duration: int | None = None,
     kind: str = "",
     about: dict[str, str | None] | None = None,
+    endpoint: str = "aws",
 ) -> None:
-    """Write the entry atomically with mode 0600, and drop expired entries and dead writers' temp files.
+    """Write the entry atomically with mode 0600, and drop expired (and Version 1) entries and dead writers' temp files.
 
     `about` adds what `mfaenv list` shows of a role session (its ARN, source
-    profile, MFA device): never a secret.
+    profile, MFA device): never a secret. For a role session, `serial` is the
+    request (as for lookup) and `about` holds the MFA serial.
     """
     doc = {
-        "Version": 1,
+        "Version": VERSION,
         "Profile": profile,
         "SerialNumber": serial,
+        # Digests, compared by lookup: the endpoint that issued it, and the device or request it answers.
+        "Endpoint": _digest(endpoint),
+        "For": _digest(serial),
         **(about or {}),
         "AccessKeyId": session.access_key_id,
         "SecretAccessKey": session.secret_access_key,
@@ -166,12 +185,13 @@ def store(
     with opened(base, create=True) as d:
         assert d is not None
         d.drop_leftovers(STALE)
-        d.write(_name(profile, key_id, serial, kind), json.dumps(doc).encode("utf-8"))
+        d.write(_name(profile, key_id, serial, kind, endpoint, duration), json.dumps(doc).encode("utf-8"))
         for name in d.names():
             if ENTRY.match(name):
                 with contextlib.suppress(OSError, ValueError, AttributeError, MfaenvError):
-                    exp = _when(entry_doc(d, name).get("Expiration"))
-                    if exp is None or exp <= now:
+                    old = entry_doc(d, name)
+                    exp = _when(old.get("Expiration"))
+                    if exp is None or exp <= now or old.get("Version") == 1:
                         d.unlink(name)
 
 
@@ -203,8 +223,14 @@ def entries(base: str, now: dt.datetime) -> list[dict[str, object]]:
             except (OSError, ValueError, AttributeError, TypeError):
                 row["problem"] = "damaged: not a session mfaenv can read; `mfaenv clear` removes it"
             else:
+                if doc.get("Version") != VERSION:
+                    row["problem"] = "made by an older mfaenv, never used; the next login or `mfaenv clear` removes it"
+                    out.append(row)
+                    continue
+                length = doc.get("DurationSeconds")
                 row.update(
                     profile=doc["Profile"],
+                    length=length if isinstance(length, int) and not isinstance(length, bool) else None,
                     role=doc.get("RoleArn") if isinstance(doc.get("RoleArn"), str) else None,
                     serial=doc.get("SerialNumber") if isinstance(doc.get("SerialNumber"), str) else None,
                     source_key=doc.get("SourceKey") if isinstance(doc.get("SourceKey"), str) else None,

@@ -9,13 +9,13 @@ or the instance metadata service instead of saying what is wrong.
 
 from __future__ import annotations
 
-import configparser
-import io
 import os
 from collections import namedtuple
 from collections.abc import Mapping
 
 from mfaenv.errors import MfaenvError
+from mfaenv.store import index, sections
+from mfaenv.store.views import ConfigProfiles, FileView, Merged, Nested
 
 #: The key that marks a credentials-file section as a session mfaenv wrote (credfile.MARKER).
 _MARKER = "mfaenv_source_profile"
@@ -80,7 +80,13 @@ MAX_FILE_BYTES = 2 << 20
 
 
 def read_aws_file(path: str, label: str, named: bool = True) -> bytes | None:
-    """The bytes of an AWS file; None for an absent default file.
+    """The bytes of an AWS file; None for an absent default file."""
+    got = _read_with_stat(path, label, named)
+    return None if got is None else got[0]
+
+
+def _read_with_stat(path: str, label: str, named: bool) -> tuple[bytes, os.stat_result] | None:
+    """The bytes of an AWS file and its fstat; None for an absent default file.
 
     Opened without blocking, so a FIFO in its place can't hang a login; only a
     regular file (or a device such as /dev/null, which some set to disable the
@@ -98,7 +104,8 @@ def read_aws_file(path: str, label: str, named: bool = True) -> bytes | None:
         if os.path.isdir(path):  # Windows refuses to open a folder
             raise MfaenvError(f"the {label} is a directory, not a file") from None
         raise MfaenvError(f"cannot read the {label}: {e.strerror}") from None
-    mode = os.fstat(fd).st_mode
+    info = os.fstat(fd)
+    mode = info.st_mode
     if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode)):
         os.close(fd)
         if stat.S_ISDIR(mode):  # Linux opens folders for reading
@@ -109,48 +116,54 @@ def read_aws_file(path: str, label: str, named: bool = True) -> bytes | None:
             data = f.read(MAX_FILE_BYTES + 1) or b""
         except OSError as e:  # a terminal or another device that has nothing to give without waiting
             raise MfaenvError(f"cannot read the {label}: {e.strerror}") from None
+        after = os.fstat(fd)
+        if not stat.S_ISREG(mode) or (after.st_size, after.st_mtime_ns, after.st_ctime_ns) != (
+            info.st_size,
+            info.st_mtime_ns,
+            info.st_ctime_ns,
+        ):
+            info = None  # written to while read (or a device): no index for these bytes
     if len(data) > MAX_FILE_BYTES:
         raise MfaenvError(
             f"the {label} is larger than {MAX_FILE_BYTES >> 20} MiB, far more than any AWS file needs; "
             "check that it is the right file"
         )
-    return data
+    return data, info  # type: ignore[return-value]
 
 
-def read_file(label: str, path: str, named: bool) -> dict[str, dict[str, str]]:
-    """Sections of one file, as botocore reads them; {} for an absent default file.
-
-    configparser directly, as botocore's raw_config_parse does, because importing
-    botocore costs a third of a second that a cached login must not pay.
-    """
-    data = read_aws_file(path, label, named)
-    if data is None:
-        return {}
+def _check_bom(data: bytes, label: str) -> None:
     if data.startswith(b"\xef\xbb\xbf"):
         # botocore (so the AWS CLI and every SDK on it) fails on such a file.
         raise MfaenvError(
             f"the {label} starts with a byte order mark (BOM), which botocore cannot read; save it as UTF-8 without BOM"
         )
-    parser = configparser.RawConfigParser()  # strict: a duplicate section is an error, as in botocore
+
+
+def read_file(label: str, path: str, named: bool) -> dict[str, dict[str, str]]:
+    """Every section of one file, as botocore reads them; {} for an absent default file.
+
+    configparser directly, as botocore's raw_config_parse does, because importing
+    botocore costs a third of a second that a cached login must not pay.
+    Nested settings (`s3 =` followed by indented lines) stay one string: no key we read is nested.
+    """
+    return dict(_view(label, path, named, "", None).items())
+
+
+def _view(label: str, path: str, named: bool, kind: str, folder: str | None) -> FileView:
+    got = _read_with_stat(path, label, named)
+    if got is None:
+        return FileView.whole({})
+    data, info = got
+    _check_bom(data, label)
     try:
-        # Universal newlines, as when botocore opens the file in text mode.
-        parser.read_file(io.StringIO(data.decode("utf-8"), newline=None), path)
-    except configparser.Error as e:
-        raise MfaenvError(f"cannot parse the {label}: {_first_line(e)}") from None
-    except UnicodeDecodeError:
-        raise MfaenvError(f"cannot parse the {label}: it is not UTF-8 text") from None
-    # Nested settings (`s3 =` followed by indented lines) stay one string: no key we read is nested.
-    return {section: dict(parser.items(section)) for section in parser.sections()}
+        if info is None or not kind:
+            return index.whole(data, path)
+        return index.view(data, info, path, kind, folder)
+    except sections.ParseError as e:
+        raise MfaenvError(f"cannot parse the {label}: {e}") from None
 
 
-def _first_line(e: Exception) -> str:
-    # Only the first line: configparser quotes the offending line after it, which may hold a key.
-    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    line = getattr(e, "lineno", None)
-    return f"{text} (line {line})" if line and "line" not in text else text
-
-
-_Profiles = dict[str, dict[str, str]]
+_Profiles = Mapping[str, dict[str, str]]
 _parsed: dict[tuple[object, ...], tuple[_Profiles, _Profiles, _Profiles]] = {}
 
 
@@ -159,44 +172,58 @@ def _stamp(path: str) -> tuple[object, ...]:
         st = os.stat(path)
     except OSError:
         return (path,)
-    return (path, st.st_ino, st.st_size, st.st_mtime_ns)
+    return (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def parsed(env: Mapping[str, str]) -> tuple[_Profiles, _Profiles, _Profiles]:
     """(merged profiles, config-file profiles, credentials-file profiles), merged the way botocore merges them.
 
-    Parsed once per process while the files stay as they are: a login asks several questions of them.
+    Read once per process while the files stay as they are: a login asks several questions of them.
+    Each is a mapping whose values are parsed when asked for (store.index): a
+    cached login reads two sections of a 5,000-profile config, not all of them.
     """
     (cfg_label, cfg_path, cfg_named), (cred_label, cred_path, cred_named) = config_paths(env)
-    key = (*_stamp(cfg_path), *_stamp(cred_path), cfg_named, cred_named)
+    key = (*_stamp(cfg_path), *_stamp(cred_path), cfg_named, cred_named, _index_folder(env))
     if key not in _parsed:
         _parsed.clear()
-        _parsed[key] = _parse(cfg_label, cfg_path, cfg_named, cred_label, cred_path, cred_named)
+        folder = _index_folder(env)
+        config = _view(cfg_label, cfg_path, cfg_named, "config", folder)
+        creds = _view(cred_label, cred_path, cred_named, "credentials", folder)
+        from_config = ConfigProfiles(config)
+        _parsed[key] = (Merged(from_config, creds), from_config, creds)
     return _parsed[key]
 
 
-def _parse(
-    cfg_label: str, cfg_path: str, cfg_named: bool, cred_label: str, cred_path: str, cred_named: bool
-) -> tuple[_Profiles, _Profiles, _Profiles]:
-    config = read_file(cfg_label, cfg_path, cfg_named)
-    creds = read_file(cred_label, cred_path, cred_named)
+def _index_folder(env: Mapping[str, str]) -> str | None:
+    """The session cache folder the index sits beside; None with MFAENV_NO_CACHE (touch no cache file)."""
+    if env.get("MFAENV_NO_CACHE", "") not in ("", "0"):
+        return None
+    from mfaenv.store import cachedir
 
-    # In the config file a profile is `[profile NAME]`, except `[default]`;
-    # in the credentials file it is `[NAME]`. Credentials-file values win.
-    from_config: dict[str, dict[str, str]] = {}
-    for section, values in config.items():
-        parts = section.split(None, 1)
-        if section == "default":
-            from_config.setdefault("default", {}).update(values)
-        elif len(parts) == 2 and parts[0] == "profile":
-            from_config.setdefault(parts[1].strip(), {}).update(values)
-    profiles = {name: dict(values) for name, values in from_config.items()}
-    for section, values in creds.items():
-        profiles.setdefault(section, {}).update(values)
-    return profiles, from_config, creds
+    try:
+        return cachedir.path(dict(env))
+    except MfaenvError:
+        return None
 
 
-def read_profiles(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+def for_botocore(env: Mapping[str, str]) -> dict[str, object]:
+    """What botocore's Session.full_config would hold, from the files as read here (no second parse).
+
+    Only what a client with explicit keys reads: the profiles and the `services` sections.
+    """
+    merged, from_config, _ = parsed(env)
+    file = from_config.file  # type: ignore[attr-defined]
+    try:
+        services = {
+            name: {k: sections.nested(v) for k, v in file[section].items()}
+            for name, section in sections.services(list(file)).items()
+        }
+    except sections.ParseError as e:
+        raise MfaenvError(f"cannot parse the {config_paths(env)[0][0]}: {e}") from None
+    return {"profiles": Nested(merged), "services": services, "sso_sessions": {}}
+
+
+def read_profiles(env: Mapping[str, str]) -> Mapping[str, dict[str, str]]:
     """Every profile's settings, merged the way botocore merges the two files (for role chains)."""
     return parsed(env)[0]
 

@@ -15,7 +15,10 @@ of the user's config file with that profile added:
   the command would have used under plain exec, where no profile is set.
 
 The copy is 0600 in a fresh 0700 folder of its own and deleted when the command
-ends. It is a snapshot: an edit of the config file during the run is not seen.
+ends. That folder is made in a temp folder that only its owner (us or root) can
+rename things in: elsewhere, another user could swap ours for a folder of theirs
+whose config gives mfaenv-server a credential_process of theirs.
+It is a snapshot: an edit of the config file during the run is not seen.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 
@@ -71,24 +75,38 @@ def default_settings(text: str) -> list[str]:
 
 def contents(env: Mapping[str, str]) -> bytes:
     """The copy: the user's config file as it is, then `[profile mfaenv-server]`."""
-    if PROFILE in read_profiles(env):  # also parses both files, so a broken one fails here, before the command
-        raise MfaenvError(
-            f"a profile named {PROFILE!r} exists already; exec --server needs that name for its own: rename yours"
-        )
+    taken = PROFILE in read_profiles(env)  # also parses both files, so a broken one fails here, before the command
     (label, path, named), _ = config_paths(env)
     original = read_aws_file(path, label, named) or b""
     text = original.decode("utf-8")  # read_profiles parsed it: it is UTF-8
+    if taken or _quoted_ours(text):
+        raise MfaenvError(
+            f"a profile named {PROFILE!r} exists already; exec --server needs that name for its own: rename yours"
+        )
     if original and not original.endswith((b"\n", b"\r")):
         original += b"\n"
     section = "\n".join([f"[profile {PROFILE}]", *default_settings(text)]) + "\n"
     return original + b"\n" + section.encode("utf-8")
 
 
+def _quoted_ours(text: str) -> bool:
+    """Whether the config file has `[profile "mfaenv-server"]` (or 'mfaenv-server'): botocore and the
+    JS SDK v3 unquote the name, and the JS SDK merges that section's settings, keys included, into ours."""
+    for line in text.splitlines():
+        header = re.match(_SECTION, line.strip())
+        parts = header.group(1).split(None, 1) if header else []
+        if len(parts) == 2 and parts[0] == "profile" and parts[1][:1] in "\"'" and parts[1].strip("\"'") == PROFILE:
+            return True
+    return False
+
+
 @contextlib.contextmanager
 def private_copy(env: Mapping[str, str]) -> Iterator[str]:
     """The path of the copy while the block runs; deleted afterwards."""
     data = contents(env)
-    folder = tempfile.mkdtemp(prefix="mfaenv-server-")  # 0700, a new name: nobody else can be in it
+    base = tempfile.gettempdir()
+    _check_temp(base)
+    folder = tempfile.mkdtemp(prefix="mfaenv-server-", dir=base)  # 0700, a new name: nobody else can be in it
     try:
         path = os.path.join(folder, "config")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
@@ -97,3 +115,16 @@ def private_copy(env: Mapping[str, str]) -> Iterator[str]:
         yield path
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_temp(base: str) -> None:
+    """Only its owner renames in `base`: ours or root's, and writable by others only with the sticky bit (/tmp)."""
+    if os.name == "nt":
+        return
+    st = os.stat(base)
+    shared = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not st.st_mode & stat.S_ISVTX
+    if st.st_uid not in (0, os.getuid()) or shared:
+        raise MfaenvError(
+            f"the temp folder {base} can be changed by other users; exec --server keeps a config file there: "
+            "set TMPDIR to a folder of your own"
+        )
