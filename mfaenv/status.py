@@ -96,6 +96,17 @@ def span(seconds: int) -> str:
     return f"{seconds // 60}m" if seconds >= 60 else "<1m"
 
 
+def until(expires: dt.datetime, now: dt.datetime) -> str:
+    """`15:23 CET`, `03:23 CET tomorrow`, `Fri 04 Dec 03:23 CET`: when a session ends, in local time."""
+    local, today = expires.astimezone(), now.astimezone().date()
+    when = f"{local:%H:%M %Z}".strip()
+    if local.date() == today:
+        return when
+    if (local.date() - today).days == 1:
+        return f"{when} tomorrow"
+    return f"{local:%a %d %b} {when}"
+
+
 def article(text: str) -> str:
     """"a" or "an" before `text`, a length such as `8h` or `1h30m`, by how its number is said.
 

@@ -15,16 +15,16 @@ from typing import Any, NoReturn
 import click
 
 from mfaenv import __version__
-from mfaenv.cli import commands, console, info, keyapp, output
+from mfaenv.cli import commands, console, execute, info, keyapp, output
 from mfaenv.cli.options import (
     complete_hook_shells,
     complete_profiles,
     login_options,
+    profile_argument,
     region_option,
     shell_option,
 )
-from mfaenv.errors import Exit, MfaenvError, oneline
-from mfaenv.plan import plan_login
+from mfaenv.errors import oneline
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +35,7 @@ def main(debug: bool) -> None:
 
 
 @main.command("login")
+@profile_argument
 @login_options
 @click.option(
     "--write-profile",
@@ -48,7 +49,10 @@ def main(debug: bool) -> None:
 @region_option
 @shell_option
 def login(**opts: Any) -> None:
-    """Start an MFA session (or reuse a cached one) and print the statements that set it."""
+    """Start an MFA session (or reuse a cached one) for PROFILE and print the statements that set it.
+
+    PROFILE and --profile are the same (give one): mfaenv login work
+    """
     commands.login(**opts)
 
 
@@ -136,7 +140,19 @@ def whoami(as_json: bool) -> None:
     output.write("".join(oneline(line) + "\n" for line in lines + chain))
 
 
-@main.command("exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+class _ExecCommand(click.Command):
+    """exec's words are split by mfaenv.cli.execute (aws-vault's grammar); click parses only the part before the command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        head, ctx.meta["mfaenv.command"] = execute.split(args)
+        return super().parse_args(ctx, head)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [*super().collect_usage_pieces(ctx), "[-- COMMAND [ARGS]...]"]
+
+
+@main.command("exec", cls=_ExecCommand)
+@profile_argument
 @login_options
 @region_option
 @click.option(
@@ -144,52 +160,34 @@ def whoami(as_json: bool) -> None:
     is_flag=True,
     help="Give COMMAND a credential endpoint instead of keys, renewed while it runs (docs/server.md).",
 )
-@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def exec_cmd(command: tuple[str, ...], region: str | None, server: bool, **opts: Any) -> NoReturn:
-    """Run COMMAND with the session in its environment only: mfaenv exec -- aws s3 ls
+def exec_cmd(**opts: Any) -> NoReturn:
+    """Run COMMAND with PROFILE's session in its environment only; no COMMAND: your shell ($SHELL).
+
+    \b
+      mfaenv exec admin -- aws sts get-caller-identity
+      mfaenv exec -- aws s3 ls          (the default profile, or --profile)
+      mfaenv exec admin                 (a shell with the session; `exit` returns)
+    As in aws-vault, the first word is always PROFILE: in `mfaenv exec aws s3 ls`,
+    aws is the profile. Put `--` before a command to run it with the default profile.
+    mfaenv's options go before the command; after it, every word is the command's.
 
     With --server, COMMAND gets a credential endpoint on 127.0.0.1 instead of keys,
     and sessions are renewed for as long as it runs (beyond a role's 1 hour).
     """
-    from mfaenv import inputs
-    from mfaenv.plan import apply
-
-    env = dict(os.environ)
-    region = inputs.check_region(region, "--region") if region is not None else None
-    session = commands.session(env, **opts)
-    child_env = apply(plan_login(session, env, region), env)
-    import shutil
-
-    if shutil.which(command[0], path=child_env.get("PATH")) is None:
-        raise MfaenvError(f"cannot run {command[0]}: command not found", Exit.NOT_RUN)
-    if server:  # it says the notes once its endpoint is up
-        from mfaenv.cli import server as served
-
-        raise click.exceptions.Exit(served.run(command, child_env, session, served.renewal(env, opts)))
-    output.flush_notes()  # only now: a failure before this is one line
-    sys.stdout.flush()
-    if os.name == "nt":  # no real exec on Windows: wait and pass the status on
-        import subprocess
-
-        try:
-            raise click.exceptions.Exit(subprocess.call(list(command), env=child_env))
-        except OSError as e:
-            raise MfaenvError(f"cannot run {command[0]}: {e.strerror}", Exit.NOT_RUN) from None
-    try:
-        os.execvpe(command[0], list(command), child_env)  # its exit status becomes ours
-    except OSError as e:
-        raise MfaenvError(f"cannot run {command[0]}: {e.strerror}", Exit.NOT_RUN) from None
+    raise click.exceptions.Exit(execute.exec_(click.get_current_context().meta["mfaenv.command"], **opts))
 
 
 @main.command("credential-process")
+@profile_argument
 @login_options
 def credential_process(**opts: Any) -> None:
-    """Print credential_process JSON for the session (cached or new).
+    """Print credential_process JSON for PROFILE's session (cached or new).
 
     \b
-    In ~/.aws/config:
+    In ~/.aws/config, in a profile of another name than PROFILE:
       [profile work-mfa]
       credential_process = mfaenv credential-process --profile work
+    (In a role profile itself, botocore would assume the role on its own and ask its own MFA code.)
     """
     commands.credential_process(**opts)
 

@@ -36,6 +36,15 @@ def session(
     return login(request, env, now(), note=note)
 
 
+def one_profile(opts: dict[str, object]) -> None:
+    """Fold the positional PROFILE (`login work`) into `opts["profile"]`; two different ones are a usage error."""
+    given, option = opts.pop("profile_arg", None), opts.get("profile")
+    if given is not None and option is not None and given != option:
+        raise MfaenvError(f"two profiles given, {given} and --profile {option}; give one")
+    if given is not None:
+        opts["profile"] = given
+
+
 def _refuse_terminal(shell: Shell, cmd: str, hint: str | None = None) -> None:
     """Nobody can evaluate what goes to a terminal: say how instead, and print no secret.
 
@@ -46,7 +55,33 @@ def _refuse_terminal(shell: Shell, cmd: str, hint: str | None = None) -> None:
 
         if hint is None:
             hint = rc_hint(shell.alias, cmd.split()[1])
-        raise MfaenvError(f"stdout is a terminal, so nothing would be applied; run: {shell.usage(cmd)}{hint}")
+        raise MfaenvError(
+            f"stdout is a terminal, so nothing would be applied; run: {shell.usage(_typed(shell, cmd))}{hint}"
+        )
+
+
+def _typed(shell: Shell, cmd: str) -> str:
+    """`cmd` with the arguments the user typed, quoted for `shell`, so the hint can be pasted as is.
+
+    The MFA code is left out (it is a secret, and spent by then); where the shell
+    cannot hold an argument in that line, `cmd` alone.
+    """
+    from mfaenv.errors import UnrepresentableValue
+
+    args = [a for a in sys.argv[1:] if a != "--debug"]
+    if not args or args[0] != cmd.split()[1]:
+        return cmd
+    words = ["mfaenv", args[0]]
+    rest = iter(args[1:])
+    for arg in rest:
+        if arg == "--token-code":
+            next(rest, None)
+        elif not arg.startswith("--token-code="):
+            try:
+                words.append(shell.word(arg))
+            except UnrepresentableValue:
+                return cmd
+    return " ".join(words)
 
 
 def login(
@@ -59,6 +94,7 @@ def login(
     from mfaenv import shells
     from mfaenv.plan import plan_login
 
+    one_profile(opts)
     env = dict(os.environ)
     if no_env and write_profile is None:
         raise MfaenvError("--no-env only makes sense with --write-profile: the session would go nowhere")
@@ -208,6 +244,7 @@ def credential_process(**opts: object) -> None:
 
     from mfaenv.plan import iso_utc
 
+    one_profile(opts)
     result = session(dict(os.environ), **opts)  # type: ignore[arg-type]
     doc = {
         "Version": 1,

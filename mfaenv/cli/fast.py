@@ -1,5 +1,7 @@
 """The fast path: the common forms of status, logout, init, export, login and credential-process, without click.
 
+`login work` and `credential-process work` (a positional PROFILE) are common forms too.
+
 These run in every prompt-adjacent moment of a user's day (a new terminal, a
 script checking `status`), and importing click alone costs about twice a bare
 Python start. So the plain forms are recognised here with a strict grammar;
@@ -32,9 +34,9 @@ GRAMMAR: dict[str, _Spec] = {
     "logout": ({}, {"--shell": "shell_name"}, ()),
     "init": ({"--prompt": "prompt"}, {}, ("shell_name",)),
     "export": ({}, {"--shell": "shell_name", "--label": "label"}, ("file",)),
-    "login": ({"--fresh": "fresh"}, _LOGIN_OPTIONS, ()),
+    "login": ({"--fresh": "fresh"}, _LOGIN_OPTIONS, ("profile_arg",)),
     # Every SDK process using a credential_process profile runs this: as fast as a cached login.
-    "credential-process": ({"--fresh": "fresh"}, _SESSION_OPTIONS, ()),
+    "credential-process": ({"--fresh": "fresh"}, _SESSION_OPTIONS, ("profile_arg",)),
 }
 
 

@@ -51,10 +51,6 @@ def run(argv: list[str] | None = None) -> NoReturn:
     sys.exit(code)
 
 
-#: exec's options that take a value: the word after one is not the command.
-_EXEC_VALUES = ("--profile", "-p", "--serial-number", "--token-code", "--token-command", "--duration", "-d", "--region")
-
-
 def split_debug(args: list[str]) -> tuple[list[str], bool]:
     """argv without `--debug`, wherever it was written (`mfaenv --debug login`, `mfaenv login --debug`).
 
@@ -73,16 +69,21 @@ def split_debug(args: list[str]) -> tuple[list[str], bool]:
             debug = True
             continue
         out.append(arg)
-        if command is None:
-            if not arg.startswith("-"):
-                command = arg
-        elif command == "exec":
-            if arg in _EXEC_VALUES:
-                value = next(rest, None)
-                if value is not None:
-                    out.append(value)
-            elif not arg.startswith("-"):
-                out.extend(rest)  # COMMAND and its arguments
+        if command is None and not arg.startswith("-"):
+            command = arg
+            if command == "exec":
+                from mfaenv.cli import execute
+
+                head, child = execute.split(list(rest))
+                words = iter(head)
+                for word in words:
+                    if word == "--debug":
+                        debug = True
+                        continue
+                    out.append(word)
+                    if word in execute.VALUE_OPTIONS:  # its value, even one spelt --debug
+                        out.extend(w for w in (next(words, None),) if w is not None)
+                out.extend(["--", *child] if child else [])
                 break
     return out, debug
 

@@ -84,6 +84,10 @@ def complete_durations(ctx: click.Context, param: click.Parameter, incomplete: s
     return [d for d in USUAL_DURATIONS if d.startswith(incomplete)]
 
 
+#: A positional PROFILE (`mfaenv login work`), as aws-vault and awsume take it; --profile does the same.
+profile_argument = click.argument("profile_arg", metavar="[PROFILE]", required=False, shell_complete=complete_profiles)
+
+
 region_option = click.option(
     "--region",
     metavar="NAME",

@@ -16,7 +16,7 @@ from mfaenv import inputs
 from mfaenv.errors import CodeMaybeSpent, CodeRejected, MfaenvError
 from mfaenv.flow import mfa, steps
 from mfaenv.plan import Session
-from mfaenv.status import span
+from mfaenv.status import span, until
 from mfaenv.store import cachedir, devlock, keystore, roles, usedcodes
 from mfaenv.store.config import SourceProfile, choose_profile, load_profile, read_profiles
 from mfaenv.terminal import say
@@ -98,6 +98,7 @@ class Context:
         self._terminal = mfa.Terminal(stack, req.ask)
         self._typed = False  # the code was typed at the terminal: one STS refuses may be typed again
         self.notes: list[str] = []  # said on stderr once the whole login has succeeded
+        self._via = ""  # the cached MFA session that signs the new role session, for made()
 
     def mfa_device(self) -> tuple[str, bool]:
         """The MFA device's serial (looked up in IAM if none is configured), and whether it is root's."""
@@ -170,10 +171,15 @@ class Context:
         left = span(int((session.expiration - self.now).total_seconds()))
         if signs is None:
             self.say(f"using the cached session for {name}, {left} left; --fresh for a new one")
-        else:
-            self.say(
-                f"using the cached MFA session of {name}, {left} left, for a new session of {signs}; no code needed"
-            )
+        else:  # said by made(), in the line about the role session it signs for
+            self._via = f"using the cached MFA session of {name}, {left} left, for a new "
+
+    def made(self, kind: str, name: str, session: Session, why: str = "") -> None:
+        """Say what STS just made, as hit() says what the cache gave: which session, until when, how long."""
+        length = round((session.expiration - self.now).total_seconds() / 60) * 60
+        end = f"until {until(session.expiration, self.now)} ({roles.span(max(length, 0))})"
+        said = f"{self._via}{kind} of {name}, {end}; no code needed" if self._via else f"new {kind} for {name}, {end}"
+        self.say(f"{why}; {said}" if why else said)
 
     def say(self, text: str) -> None:
         self.notes.append(text)

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         def used(self, serial: str, code: str) -> None: ...
         def keep(self, write: object) -> None: ...
         def hit(self, name: str, session: Session, signs: str | None = None) -> None: ...
+        def made(self, kind: str, name: str, session: Session, why: str = "") -> None: ...  # a session from STS
         def say(self, text: str) -> None: ...  # a note for stderr, once the login has succeeded
 
 
@@ -131,6 +132,8 @@ class MfaSession:
                 )
             )
         ctx.used(serial, code)  # after the session: a write killed midway leaves the session's file, not this
+        if self.signs is None:  # the session the login is for
+            ctx.made("MFA session", src.name, session)
         return session
 
 
@@ -205,17 +208,17 @@ class AssumeRole:
                 f" ({article(span)} {span} session of {role.profile} takes its own code)",
                 lambda code: assume.assume_role(signer, role, self.region, self.duration, (serial, code), ctx.now),
             )
-            ctx.say(
-                f"{article(span)} {span} role session is over the 1-hour limit for roles assumed from an MFA session, so "
-                f"profile {role.profile!r} was assumed with the long-term keys of {src.name!r} and an MFA code: "
+            why = (
+                f"{article(span)} {span} role session is over the 1-hour limit for roles assumed from an MFA session, "
+                f"so profile {role.profile!r} was assumed with the long-term keys of {src.name!r} and an MFA code: "
                 "one code per role session"
             )
-            return self._keep(ctx, session, arn, serial, (serial, code))
+            return self._keep(ctx, session, arn, serial, (serial, code), why)
 
     def _keep(
-        self, ctx: Context, session: Session, arn: str, serial: str | None, used: tuple[str, str] | None
+        self, ctx: Context, session: Session, arn: str, serial: str | None, used: tuple[str, str] | None, why: str = ""
     ) -> Session:
-        """Cache the new role session (and remember the code it spent)."""
+        """Cache the new role session (and remember the code it spent); say what was made, if the login is for it."""
         role, src, key = self.role, self.source, self.cache_key()
         about = {
             "Kind": "role",
@@ -235,6 +238,8 @@ class AssumeRole:
             )
         if used is not None:
             ctx.used(*used)
+        if self.top:
+            ctx.made("role session", role.profile, session, why)
         return session
 
 

@@ -41,6 +41,8 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 #: The characters every shell module writes as themselves (see above).
 PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=._:@,- ")
+#: An argument every shell reads as itself, unquoted (no `=` first: zsh expands `=cmd`; no `@`, `,`: PowerShell).
+_BARE = re.compile(r"[A-Za-z0-9_./:+-][A-Za-z0-9_./:+=-]*\Z")
 _RUNS = re.compile(r"[A-Za-z0-9+/=._:@, -]+|[^A-Za-z0-9+/=._:@, -]+")
 
 
@@ -87,6 +89,14 @@ class Shell:
 
     def usage(self, cmd: str = "mfaenv login") -> str:
         return self.eval_usage.format(cmd=cmd)
+
+    def word(self, arg: str) -> str:
+        """`arg` as one argument of a command line in this shell (for a hint the user pastes)."""
+        if _BARE.match(arg):
+            return arg
+        if is_plain(arg):
+            return self.quote(arg)
+        raise UnrepresentableValue(f"{self.name} hint cannot hold {arg!r}")
 
 
 def is_plain(value: str) -> bool:

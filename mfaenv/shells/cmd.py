@@ -28,6 +28,10 @@ class Cmd(Shell):
             )
         return value
 
+    def word(self, arg: str) -> str:
+        # quote() leaves the value bare: inside `for /f`'s quotes a space needs double quotes.
+        return arg if " " not in arg else f'"{self.quote(arg)}"'
+
     def set_line(self, name: str, quoted: str) -> str:
         # The quotes around the whole assignment keep trailing spaces out.
         return f'set "{name}={quoted}"'

@@ -28,6 +28,10 @@ class Posix(Shell):
             fmt += "\\137"
         return f"\"$(command printf '{fmt}')\""
 
+    def word(self, arg: str) -> str:
+        # Any value: quote()'s printf form works inside `eval "$(...)"` too.
+        return super().word(arg) if is_plain(arg) else self.quote(arg)
+
     def set_line(self, name: str, quoted: str) -> str:
         line = f"export {name}={quoted};"
         if quoted.endswith(_KEEP):
