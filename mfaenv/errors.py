@@ -11,7 +11,7 @@ import enum
 
 
 class Exit(enum.IntEnum):
-    """Documented exit codes, one per class of failure (README, "Exit codes")."""
+    """Documented exit codes, one per class of failure (docs/commands.md, "Exit codes")."""
 
     OK = 0
     INTERNAL = 1  # a bug: rerun with --debug and report it

@@ -11,7 +11,7 @@ from mfaenv.inputs import number
 
 
 class State(enum.IntEnum):
-    """`mfaenv status` exit codes, for scripts and cron (README, "status")."""
+    """`mfaenv status` exit codes, for scripts and cron (docs/commands.md)."""
 
     VALID = 0
     EXPIRING = 10  # valid, but within the margin: log in again soon

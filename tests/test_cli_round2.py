@@ -89,6 +89,7 @@ def test_two_different_profiles_are_one_usage_line(work: IamUser, mfaenv: Mfaenv
         ["login", "work", "--profile", "other"],
         ["credential-process", "--profile", "other", "work"],
         ["exec", "work", "--profile", "other", "--", "true"],
+        ["rotate", "work", "--profile", "other"],
     ):
         lines = {mfaenv.fails(*args, code=2, env=env) for env in ({}, {"MFAENV_NO_FAST": "1"})}
         assert lines == {"mfaenv: two profiles given, work and --profile other; give one"}, args

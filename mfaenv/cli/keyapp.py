@@ -84,7 +84,9 @@ def rotate(profile_arg: str | None, **opts: Any) -> None:
     from mfaenv.flow import rotate as rot
 
     env = dict(os.environ)
-    chosen = profile_arg or opts.pop("profile", None)
+    opts["profile_arg"] = profile_arg
+    commands.one_profile(opts)  # `rotate a --profile b` is a usage error, as for login
+    chosen = opts.pop("profile", None)
     rot.rotate(env, lambda name: commands.session(env, **{**opts, "profile": name}), chosen)
 
 

@@ -1,6 +1,6 @@
 """`mfaenv rotate`: a new access key for the profile, the old one deleted, with a working key at every moment.
 
-The steps, each leaving a state the next run can finish (README, "Keys off the disk"):
+The steps, each leaving a state the next run can finish (docs/keys.md):
 
 1. an MFA session with the current key (cached or new: IAM calls need MFA under the usual policy);
 2. CreateAccessKey; the new key is stored beside the current one, which stays in use;

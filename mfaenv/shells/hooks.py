@@ -46,7 +46,7 @@ def hook(alias: str, prompt: bool) -> str:
     if alias not in HOOKS:
         raise MfaenvError(
             f"no hook for {alias} yet; hooks exist for {', '.join(sorted(HOOKS))}. Without one, "
-            "evaluate mfaenv's output yourself (see README, 'Use, per shell')"
+            "evaluate mfaenv's output yourself (see docs/shells.md)"
         )
     name, prompt_line, _, _ = HOOKS[alias]
     path = _folder() / name

@@ -5,9 +5,9 @@ length) under the user cache dir, and one per role session (role profile,
 long-term key id, the request: flow.steps.AssumeRole.cache_key, endpoint,
 length): files 0600 in the private folder store.cachedir checks, each written
 to a temp file in the same folder and renamed over the old one, so a reader
-sees the old entry or the new one, never half of either. Two terminals racing
-both call STS and the later rename wins; both sessions are valid, so no lock is
-needed. An entry anyone but the user could read is refused: it holds a secret
+sees the old entry or the new one, never half of either. Two fresh logins of one
+MFA device do not race: store.devlock lets one call STS while the other waits,
+then finds its session here. An entry anyone but the user could read is refused: it holds a secret
 key. The MFA code is never stored.
 The key id is part of the name, so a rotated long-term key never finds an old
 entry. The endpoint (store.stsendpoint) is in the name and in the entry, compared

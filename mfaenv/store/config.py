@@ -266,7 +266,7 @@ def load_profile(name: str, env: Mapping[str, str]) -> SourceProfile:
     key_id = values.get("aws_access_key_id", "").strip()
     secret: object = values.get("aws_secret_access_key", "").strip()
     if values.get(KEYRING_MARKER, "").strip():
-        # `mfaenv add` moved the keys into a store (README, "Keys off the disk"): the marker
+        # `mfaenv add` moved the keys into a store (docs/keys.md): the marker
         # names the key id, and store.keystore.attach puts a reader of the secret in its place.
         key_id, secret = values[KEYRING_MARKER].strip(), _in_store
     if not key_id or not secret:

@@ -207,7 +207,7 @@ def edit(
         text, newline = _decode(raw, target)
         if text and not text.endswith("\n"):
             # configupdater 3 (the last for Python 3.9) would glue a new section onto
-            # the last line; the file gains the final newline it lacked (README).
+            # the last line; the file gains the final newline it lacked (docs/commands.md).
             text += "\n"
         doc = ConfigUpdater(allow_no_value=False, strict=True)
         try:

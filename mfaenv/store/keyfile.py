@@ -249,7 +249,7 @@ def _ask_passphrase(path: str, confirm: bool) -> str:
         if tty is None:
             raise MfaenvError(
                 f"no terminal to ask the passphrase of the encrypted key file {path} on; "
-                f"run on a terminal, or set {PASSPHRASE_VAR} (weaker: README, Keys off the disk)"
+                f"run on a terminal, or set {PASSPHRASE_VAR} (weaker: docs/keys.md)"
             )
         for _ in range(ATTEMPTS):
             first = ask_hidden(

@@ -11,7 +11,7 @@ that way on purpose: a code is worthless once used (AWS refuses it again) and
 within about 90 s anyway; the file is 0600 in the private cache folder, next to
 session files that are worth far more; a key kept elsewhere or a slow hash
 would cost every login and protect nothing that is not already lost to whoever
-can read that folder. (README, "Sessions across terminals".)
+can read that folder. (docs/commands.md, "Sessions across terminals".)
 
 The file lives in the checked cache folder and is read like a cache entry
 (cachedir.Folder: no link, no FIFO, ours). With MFAENV_NO_CACHE=1 it is neither
